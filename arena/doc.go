@@ -1,0 +1,42 @@
+// Package arena owns larder's off-heap memory: one Region per cache,
+// obtained with mmap where the platform has it (mmap_unix.go) and as a
+// pointer-free Go allocation elsewhere (heap_other.go). It is the only
+// package of larder that uses unsafe.
+//
+// # Who owns which bytes
+//
+// A Region is carved by the engine into, per shard, an index (an array of
+// 8-byte slots) and a ring of records. The rules:
+//
+//   - Index slots are only ever accessed with atomic 8-byte operations
+//     (Load64, Store64, CompareAndSwap64). Any goroutine may read them; the
+//     shard's writer (holding the shard lock) stores them; readers may only
+//     CAS a slot to set its reference bit.
+//   - Record bytes between a shard's tail and head belong to the shard's
+//     writer until the record is published (its slot stored), and are
+//     immutable afterwards, with one exception: the 8-byte value word of a
+//     counter record, which Add updates with AddInt64.
+//   - Readers copy record bytes only with atomic word loads (AppendAtomic,
+//     EqualAtomic, Load64). A copy is trusted only after the reader has
+//     re-checked the shard's tail: bytes behind the tail may already be
+//     reused by the writer.
+//   - The writer reuses bytes behind the tail only after publishing the new
+//     tail with an atomic read-modify-write, so the plain stores that
+//     follow cannot become visible before it (on arm64 a plain store may
+//     pass a store-release, not an acquire-release RMW).
+//   - Release (Close) first makes every reader's validation fail (the engine
+//     poisons the tails), then drops the pages: the mapping stays in place
+//     and reads return zeros, so a reader still running never faults. The
+//     address range itself is unmapped by a cleanup when the Region becomes
+//     unreachable.
+//
+// # Why atomic word loads for readers
+//
+// A reader races with a writer that may be reusing the bytes it copies. Go's
+// memory model gives no meaning to a racy plain read, the race detector
+// would flag it on the heap fallback, and on weakly ordered CPUs plain loads
+// may be reordered after the validating load of the tail. Atomic 8-byte
+// loads are plain MOVs on amd64 and LDAR on arm64: cheap, ordered, and race
+// detector clean. Records are 8-byte aligned and their key and value start
+// on word boundaries, so copies run whole words.
+package arena

@@ -1,0 +1,112 @@
+package arena
+
+import (
+	"encoding/binary"
+	"sync/atomic"
+	"unsafe"
+)
+
+// WordSize is the unit of alignment for everything in a Region.
+const WordSize = 8
+
+// Region is a fixed-size block of memory outside the Go heap (or, on the
+// fallback, a pointer-free heap block). All offsets are byte offsets from
+// the start of the Region; word operations require 8-byte aligned offsets.
+// Out-of-range offsets panic with an index error, never fault.
+type Region struct {
+	mem []byte
+	rel releaser
+}
+
+// releaser frees the pages of a Region; platform-specific.
+type releaser interface {
+	release(mem []byte)
+}
+
+// Len returns the Region's size in bytes.
+func (r *Region) Len() int { return len(r.mem) }
+
+// word returns a pointer to the aligned word at off. The slice index
+// expression bounds-checks off, so a bad offset panics instead of faulting.
+func (r *Region) word(off int) *uint64 {
+	_ = r.mem[off+WordSize-1]
+	return (*uint64)(unsafe.Pointer(&r.mem[off]))
+}
+
+// Load64 atomically loads the word at off.
+func (r *Region) Load64(off int) uint64 { return atomic.LoadUint64(r.word(off)) }
+
+// Store64 atomically stores v at off.
+func (r *Region) Store64(off int, v uint64) { atomic.StoreUint64(r.word(off), v) }
+
+// CompareAndSwap64 atomically replaces old with new at off.
+func (r *Region) CompareAndSwap64(off int, old, new uint64) bool {
+	return atomic.CompareAndSwapUint64(r.word(off), old, new)
+}
+
+// Add64 atomically adds delta to the word at off and returns the new value.
+func (r *Region) Add64(off int, delta int64) int64 {
+	return atomic.AddInt64((*int64)(unsafe.Pointer(r.word(off))), delta)
+}
+
+// InRange reports whether [off, off+n) lies inside the Region.
+func (r *Region) InRange(off, n int) bool {
+	return off >= 0 && n >= 0 && off <= len(r.mem) && n <= len(r.mem)-off
+}
+
+// AppendAtomic appends the n bytes at off (8-byte aligned) to dst, reading
+// them with atomic word loads. The caller must check InRange(off,
+// roundUp(n)) first.
+func (r *Region) AppendAtomic(dst []byte, off, n int) []byte {
+	start := len(dst)
+	// Grow once, with a word of slack so whole words can be written.
+	if cap(dst)-start < n+WordSize {
+		nd := make([]byte, start, start+n+WordSize)
+		copy(nd, dst)
+		dst = nd
+	}
+	buf := dst[start : start+n+WordSize]
+	i := 0
+	for ; i < n; i += WordSize {
+		binary.NativeEndian.PutUint64(buf[i:], atomic.LoadUint64(r.word(off+i)))
+	}
+	return dst[:start+n]
+}
+
+// EqualAtomic reports whether the len(key) bytes at off (8-byte aligned)
+// equal key, reading them with atomic word loads. The caller must check
+// InRange first.
+func (r *Region) EqualAtomic(off int, key []byte) bool {
+	n := len(key)
+	i := 0
+	for ; i+WordSize <= n; i += WordSize {
+		if atomic.LoadUint64(r.word(off+i)) != binary.NativeEndian.Uint64(key[i:]) {
+			return false
+		}
+	}
+	if i == n {
+		return true
+	}
+	var tail [WordSize]byte
+	binary.NativeEndian.PutUint64(tail[:], atomic.LoadUint64(r.word(off+i)))
+	return string(tail[:n-i]) == string(key[i:])
+}
+
+// Bytes returns the n bytes at off as a slice aliasing the Region, for the
+// writer's own reads of records it owns (see the package doc).
+func (r *Region) Bytes(off, n int) []byte { return r.mem[off : off+n : off+n] }
+
+// Write copies p to off. Only the shard writer calls it, and only on bytes
+// no reader can trust (behind a published tail, or not yet published).
+func (r *Region) Write(off int, p []byte) { writeBytes(r.mem[off:off+len(p)], p) }
+
+// Move copies n bytes from src to dst; the ranges may overlap.
+func (r *Region) Move(dst, src, n int) { writeBytes(r.mem[dst:dst+n], r.mem[src:src+n]) }
+
+// Zero clears n bytes at off (the writer's own bytes, as for Write).
+func (r *Region) Zero(off, n int) { clearBytes(r.mem[off : off+n]) }
+
+// Release returns the Region's pages to the operating system. Later reads
+// see zeros; the Region stays addressable (see the package doc).
+// Preconditions: no writer is running; readers may be.
+func (r *Region) Release() { r.rel.release(r.mem) }

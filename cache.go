@@ -1,0 +1,76 @@
+package larder
+
+import (
+	"github.com/larder-cache/larder/stats"
+)
+
+// Cache is a concurrent key-value cache that keeps keys and values off the
+// Go heap under a hard byte budget. All methods are safe for concurrent use.
+// Get, AppendGet and Has take no lock; Set and Delete lock one shard.
+type Cache struct {
+	e *engine
+}
+
+// New returns a cache configured by cfg, or an error wrapping
+// ErrInvalidConfig or ErrBudgetTooSmall when cfg is not usable.
+func New(cfg Config) (*Cache, error) {
+	e, err := newEngine(cfg, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &Cache{e: e}, nil
+}
+
+// Get returns a copy of the value stored for key, which the caller owns, and
+// whether it was found. An empty value is reported as found with length 0.
+func (c *Cache) Get(key []byte) ([]byte, bool) {
+	v, ok := c.e.get(nil, key)
+	if ok && v == nil {
+		v = []byte{}
+	}
+	return v, ok
+}
+
+// AppendGet appends the value stored for key to dst and returns the extended
+// slice and whether the key was found. It does not allocate when dst has
+// room for the value. On a miss dst is returned unchanged.
+func (c *Cache) AppendGet(dst, key []byte) ([]byte, bool) {
+	return c.e.get(dst, key)
+}
+
+// Has reports whether key is present, without copying its value.
+func (c *Cache) Has(key []byte) bool {
+	return c.e.has(key)
+}
+
+// Set stores value for key, replacing any previous value. When the cache is
+// full it evicts to make room; the admission policy may decline a new key
+// (counted in Stats().Rejections), which is not an error. Errors:
+// ErrKeyTooLarge, ErrEntryTooLarge, ErrClosed.
+func (c *Cache) Set(key, value []byte) error {
+	return c.e.set(key, value, c.e.defaultTTL)
+}
+
+// Delete removes key and reports whether it was present.
+func (c *Cache) Delete(key []byte) bool {
+	return c.e.del(key)
+}
+
+// Len returns the number of entries held, including expired entries whose
+// space has not been reclaimed yet.
+func (c *Cache) Len() int {
+	return c.e.len()
+}
+
+// Stats returns a snapshot of the cache's counters.
+func (c *Cache) Stats() stats.Snapshot {
+	return c.e.snapshot()
+}
+
+// Close releases the cache's memory to the operating system. It is
+// idempotent and safe to call while other goroutines use the cache: they
+// observe misses or ErrClosed, never a crash. Close always returns nil.
+func (c *Cache) Close() error {
+	c.e.close()
+	return nil
+}

@@ -1,0 +1,109 @@
+package larder
+
+import (
+	"fmt"
+	"math/bits"
+	"runtime"
+	"time"
+)
+
+// Config configures a Cache. The zero value of every field but MaxBytes
+// picks a sensible default.
+type Config struct {
+	// MaxBytes is the hard ceiling on all memory the cache allocates: the
+	// off-heap arenas and index, the admission policy's state and the
+	// cache's own fixed structures. It must be at least MinMaxBytes.
+	// One entry (key + value) may use up to MaxBytes/64.
+	MaxBytes int64
+
+	// Shards is the number of independently locked partitions. 0 picks a
+	// default from MaxBytes and GOMAXPROCS (one shard below 2 MiB, so small
+	// caches are not split into slivers; at most 16). When set it must be
+	// a power of two, and each shard must still be able to hold an entry
+	// of MaxBytes/64.
+	Shards int
+
+	// AvgEntrySize is the expected size of key + value in bytes; the index
+	// is sized so that the budget holds MaxBytes / (AvgEntrySize + ~20)
+	// entries. 0 means 64. Entries much smaller than this make the index,
+	// not the arena, the limit on how many entries fit; much larger ones
+	// leave part of the index unused.
+	AvgEntrySize int
+
+	// DefaultTTL is the time to live given to entries stored by Set. 0
+	// means entries do not expire. Negative is ErrInvalidTTL.
+	DefaultTTL time.Duration
+
+	// Clock, when set, replaces the wall clock for expiry decisions (for
+	// tests). Its Now must be safe for concurrent use.
+	Clock Clock
+}
+
+// Clock tells the time. See Config.Clock.
+type Clock interface {
+	Now() time.Time
+}
+
+const (
+	// MinMaxBytes is the smallest accepted Config.MaxBytes: one page of
+	// index and ring per shard plus the fixed structures.
+	MinMaxBytes = 16 << 10
+
+	// maxShards bounds Config.Shards.
+	maxShards = 256
+
+	// maxShardBytes bounds one shard's ring so that slot positions (which
+	// are kept modulo posSpan) stay unambiguous.
+	maxShardBytes = 1 << 40
+
+	// defaultAvgEntrySize is used when Config.AvgEntrySize is 0.
+	defaultAvgEntrySize = 64
+
+	// smallShardBytes: below this budget per shard, the default shard count
+	// is halved (per-shard policies lose hit ratio on tiny shards).
+	smallShardBytes = 2 << 20
+)
+
+// validate checks cfg and returns a larder:-prefixed error wrapping one of
+// the package's sentinels.
+func (cfg *Config) validate() error {
+	if cfg.MaxBytes < MinMaxBytes {
+		return fmt.Errorf("%w: MaxBytes is %d, the minimum is %d", ErrBudgetTooSmall, cfg.MaxBytes, MinMaxBytes)
+	}
+	if cfg.Shards < 0 || cfg.Shards > maxShards || (cfg.Shards > 0 && cfg.Shards&(cfg.Shards-1) != 0) {
+		return fmt.Errorf("%w: Shards is %d, want 0 or a power of two up to %d", ErrInvalidConfig, cfg.Shards, maxShards)
+	}
+	if cfg.AvgEntrySize < 0 {
+		return fmt.Errorf("%w: AvgEntrySize is %d", ErrInvalidConfig, cfg.AvgEntrySize)
+	}
+	if cfg.DefaultTTL < 0 {
+		return fmt.Errorf("%w: DefaultTTL is %v", ErrInvalidTTL, cfg.DefaultTTL)
+	}
+	if cfg.MaxBytes/int64(max(cfg.Shards, 1)) > maxShardBytes {
+		return fmt.Errorf("%w: MaxBytes per shard above %d; use more shards", ErrInvalidConfig, int64(maxShardBytes))
+	}
+	return nil
+}
+
+// shardCount returns the number of shards for a valid cfg.
+func (cfg *Config) shardCount() int {
+	if cfg.Shards > 0 {
+		return cfg.Shards
+	}
+	n := 1 << bits.Len(uint(4*runtime.GOMAXPROCS(0)-1)) // next power of two
+	n = min(n, 16)
+	for n > 1 && cfg.MaxBytes/int64(n) < smallShardBytes {
+		n /= 2
+	}
+	for n < maxShards && cfg.MaxBytes/int64(n) > maxShardBytes {
+		n *= 2
+	}
+	return n
+}
+
+func (cfg *Config) avgEntrySize() int {
+	if cfg.AvgEntrySize == 0 {
+		return defaultAvgEntrySize
+	}
+	return cfg.AvgEntrySize
+}

@@ -1,0 +1,221 @@
+package larder
+
+import (
+	"fmt"
+	"math/bits"
+	"math/rand/v2"
+	"sync/atomic"
+	"time"
+
+	"github.com/zeebo/xxh3"
+
+	"github.com/larder-cache/larder/arena"
+	"github.com/larder-cache/larder/stats"
+)
+
+// engine is the cache behind the public Cache: the shards, the region they
+// live in, the hash seed and the counters.
+type engine struct {
+	shards    []shard
+	shardBits uint // log2(len(shards))
+	region    *arena.Region
+	seed      uint64
+	// hashHook replaces xxh3 in tests (a degenerate hash); nil otherwise.
+	hashHook func([]byte) uint64
+
+	maxEntry   int // longest key+value accepted
+	defaultTTL time.Duration
+	clock      Clock
+	epoch      time.Time
+
+	closed    atomic.Bool
+	lookups   stats.Lookups
+	budget    int64
+	allocated int64
+}
+
+// fixedOverhead estimates the Go heap the engine holds besides the region,
+// charged to the budget: the engine and one shard struct per shard (both
+// far below these figures; engine_test.go checks it).
+const (
+	engineOverhead   = 4096 + stats.Size
+	perShardOverhead = 512
+)
+
+func newEngine(cfg Config, hashHook func([]byte) uint64) (*engine, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	n := cfg.shardCount()
+	e := &engine{
+		shardBits:  uint(bits.TrailingZeros(uint(n))),
+		seed:       rand.Uint64(),
+		hashHook:   hashHook,
+		maxEntry:   int(min(cfg.MaxBytes/64, MaxValueLen)),
+		defaultTTL: cfg.DefaultTTL,
+		clock:      cfg.Clock,
+		epoch:      time.Now(),
+		budget:     cfg.MaxBytes,
+	}
+	if e.clock != nil {
+		e.epoch = e.clock.Now()
+	}
+	overhead := int64(engineOverhead + n*perShardOverhead)
+	regionBytes := (cfg.MaxBytes - overhead) &^ (pageSize - 1)
+	perShard := int(regionBytes/int64(n)) &^ 7
+	maxRecord := recordSize(0, e.maxEntry, true)
+	if perShard < pageSize || perShard < 2*maxRecord {
+		return nil, fmt.Errorf("%w: %d shards of %d bytes cannot hold an entry of MaxBytes/64 (%d bytes); use fewer shards or a larger MaxBytes",
+			ErrBudgetTooSmall, n, perShard, e.maxEntry)
+	}
+	region, err := arena.Map(perShard * n)
+	if err != nil {
+		return nil, fmt.Errorf("larder: %w", err)
+	}
+	e.region = region
+	e.allocated = overhead + int64(region.Len())
+	e.shards = make([]shard, n)
+	for i := range e.shards {
+		e.shards[i].init(region, i*perShard, perShard, cfg.avgEntrySize(), maxRecord)
+	}
+	return e, nil
+}
+
+// pageSize is the unit the region is rounded to (the smallest common page).
+const pageSize = 4096
+
+func (e *engine) hash(key []byte) uint64 {
+	if e.hashHook != nil {
+		return e.hashHook(key)
+	}
+	return xxh3.HashSeed(key, e.seed)
+}
+
+// shardFor picks the shard from the top bits of the hash.
+func (e *engine) shardFor(h uint64) *shard {
+	return &e.shards[h>>(64-e.shardBits)&(uint64(len(e.shards))-1)]
+}
+
+// now returns the time since the engine's epoch in nanoseconds (monotonic
+// unless a Clock is configured).
+func (e *engine) now() int64 {
+	if e.clock != nil {
+		return int64(e.clock.Now().Sub(e.epoch))
+	}
+	return int64(time.Since(e.epoch))
+}
+
+// expiryFor converts a TTL into an absolute expiry (0 = none).
+func (e *engine) expiryFor(ttl time.Duration) int64 {
+	if ttl <= 0 {
+		return 0
+	}
+	return max(e.now()+int64(ttl), 1)
+}
+
+func (e *engine) get(dst, key []byte) ([]byte, bool) {
+	if e.closed.Load() {
+		return dst, false
+	}
+	h := e.hash(key)
+	out, st := e.shardFor(h).get(e, h, key, dst, true)
+	e.count(st)
+	return out, st == lookupHit
+}
+
+func (e *engine) has(key []byte) bool {
+	if e.closed.Load() {
+		return false
+	}
+	h := e.hash(key)
+	_, st := e.shardFor(h).get(e, h, key, nil, false)
+	e.count(st)
+	return st == lookupHit
+}
+
+func (e *engine) count(st lookupStatus) {
+	switch st {
+	case lookupHit:
+		e.lookups.Hit()
+	case lookupExpired:
+		e.lookups.Expired()
+	default:
+		e.lookups.Miss()
+	}
+}
+
+// checkEntry validates sizes for a store.
+func (e *engine) checkEntry(key, value []byte) error {
+	if len(key) > MaxKeyLen {
+		return fmt.Errorf("%w: key of %d bytes, the limit is %d", ErrKeyTooLarge, len(key), MaxKeyLen)
+	}
+	if len(key)+len(value) > e.maxEntry {
+		return fmt.Errorf("%w: key+value of %d bytes, the limit is %d (MaxBytes/64)", ErrEntryTooLarge, len(key)+len(value), e.maxEntry)
+	}
+	return nil
+}
+
+func (e *engine) set(key, value []byte, ttl time.Duration) error {
+	if ttl < 0 {
+		return fmt.Errorf("%w: %v", ErrInvalidTTL, ttl)
+	}
+	if err := e.checkEntry(key, value); err != nil {
+		return err
+	}
+	if e.closed.Load() {
+		return ErrClosed
+	}
+	h := e.hash(key)
+	_, err := e.shardFor(h).set(e, h, key, value, e.expiryFor(ttl), 0, false)
+	return err
+}
+
+func (e *engine) del(key []byte) bool {
+	if e.closed.Load() || len(key) > MaxKeyLen {
+		return false
+	}
+	h := e.hash(key)
+	return e.shardFor(h).del(e, h, key)
+}
+
+func (e *engine) len() int {
+	n := 0
+	for i := range e.shards {
+		n += int(e.shards[i].count.Load())
+	}
+	return n
+}
+
+func (e *engine) snapshot() stats.Snapshot {
+	var s stats.Snapshot
+	var expiredSeen uint64
+	s.Hits, s.Misses, expiredSeen = e.lookups.Load()
+	s.Expirations = expiredSeen
+	for i := range e.shards {
+		sh := &e.shards[i]
+		s.Sets += sh.sets.Load()
+		s.Evictions += sh.evictions.Load()
+		s.Rejections += sh.rejections.Load()
+		s.Deletes += sh.deletes.Load()
+		s.Expirations += sh.expirations.Load()
+		s.Entries += uint64(sh.count.Load())
+		s.BytesInUse += uint64(sh.usedBytes.Load())
+	}
+	s.BudgetBytes = uint64(e.budget)
+	s.AllocatedBytes = uint64(e.allocated)
+	return s
+}
+
+// close poisons every shard (so in-flight readers fail validation and
+// writers see closed), then returns the region's pages to the OS.
+func (e *engine) close() {
+	if e.closed.Swap(true) {
+		return
+	}
+	for i := range e.shards {
+		e.shards[i].close()
+	}
+	// Every writer has left its critical section (close took each lock after
+	// closed was set); readers only read, and now fail validation.
+	e.region.Release()
+}

@@ -1,0 +1,163 @@
+package eviction
+
+import (
+	"math"
+	"math/rand/v2"
+	"sync/atomic"
+)
+
+// Window fraction bounds and hill-climbing parameters.
+const (
+	// MinWindowFrac and MaxWindowFrac bound the window fraction the
+	// Climber proposes.
+	MinWindowFrac = 0.01
+	MaxWindowFrac = 0.80
+
+	// climbStep is the initial (and restart) step, as a fraction of the
+	// capacity.
+	climbStep = 0.0625
+	// climbDecay multiplies the step after each sample without a restart.
+	climbDecay = 0.98
+	// climbRestart is the change in hit rate between two samples that is
+	// taken to mean the workload changed: the step is reset to climbStep.
+	climbRestart = 0.05
+
+	// climbMaxSample bounds the sample period so that request counts fit
+	// the 32-bit halves of the packed counters.
+	climbMaxSample = 1 << 30
+
+	// climbStripes is the number of padded request-count stripes (1 KiB).
+	climbStripes = 16
+)
+
+// Climber adapts the fraction of the cache given to the admission window
+// by hill climbing on the hit rate. Each sample period of 10·capacity
+// requests it compares the hit rate with the previous period's: if the
+// rate did not fall it keeps moving the window in the same direction,
+// otherwise it reverses. The step decays by 2% per period so the window
+// settles near an optimum, and jumps back to 6.25% when the hit rate
+// changes by 5 points or more (the workload changed, so search again).
+//
+// Record is safe for concurrent use by any number of goroutines and costs
+// one atomic add on one of 16 padded stripes (picked at random), plus, once
+// per batch, a swap and an add on a shared total. The Record call that
+// completes a sample performs the adjustment itself; a compare-and-swap
+// guard makes sure only one does. WindowFrac may be read at any time.
+type Climber struct {
+	stripes [climbStripes]paddedCounter // hits<<32 | requests, pending
+	total   paddedCounter               // hits<<32 | requests, this sample
+	frac    atomic.Uint64               // float64 bits of the window fraction
+
+	sample uint64 // requests per sample period
+	batch  uint64 // requests a stripe gathers before flushing to total
+
+	adjusting atomic.Bool
+	// State owned by the goroutine holding adjusting.
+	step     float64 // signed: the direction and size of the next move
+	prevRate float64
+	havePrev bool
+	samples  int    // completed sample periods
+	restarts int    // step restarts after a sharp change
+	consumed uint64 // requests in completed periods
+}
+
+// NewClimber returns a climber for a cache of capacity entries whose
+// window starts at initialWindowFrac (clamped to [MinWindowFrac,
+// MaxWindowFrac]; NaN means MinWindowFrac). The first move grows the
+// window if it starts in the lower half of the range, else shrinks it.
+func NewClimber(capacity int, initialWindowFrac float64) *Climber {
+	sample := uint64(min(max(capacity, 1), climbMaxSample/sampleFactor)) * sampleFactor
+	c := &Climber{
+		sample: sample,
+		batch:  max(1, sample/(climbStripes*sampleLagDivisor)),
+		step:   climbStep,
+	}
+	f := clampFrac(initialWindowFrac)
+	if f > (MinWindowFrac+MaxWindowFrac)/2 {
+		c.step = -climbStep
+	}
+	c.frac.Store(math.Float64bits(f))
+	return c
+}
+
+func clampFrac(f float64) float64 {
+	if math.IsNaN(f) {
+		return MinWindowFrac
+	}
+	return min(max(f, MinWindowFrac), MaxWindowFrac)
+}
+
+// WindowFrac returns the current target fraction of the capacity for the
+// admission window, in [MinWindowFrac, MaxWindowFrac].
+func (c *Climber) WindowFrac() float64 {
+	return math.Float64frombits(c.frac.Load())
+}
+
+// Record counts one request and whether it hit.
+//
+// A stripe packs hits in its high and requests in its low 32 bits, so one
+// add counts both. The add that brings a stripe's requests to exactly
+// batch (there is exactly one) swaps the stripe to zero and adds what it
+// took to the total, so no request is lost; requests pending in stripes
+// when a sample ends (at most 1/16 of a sample) count towards the next.
+func (c *Climber) Record(hit bool) {
+	v := uint64(1)
+	if hit {
+		v |= 1 << 32
+	}
+	st := &c.stripes[rand.Uint32()%climbStripes]
+	if uint32(st.n.Add(v)) != uint32(c.batch) {
+		return
+	}
+	if uint32(c.total.n.Add(st.n.Swap(0))) >= uint32(c.sample) {
+		c.adjust()
+	}
+}
+
+// adjust ends a sample period if one is complete and no other goroutine
+// is ending it.
+func (c *Climber) adjust() {
+	if !c.adjusting.CompareAndSwap(false, true) {
+		return
+	}
+	defer c.adjusting.Store(false)
+	if uint32(c.total.n.Load()) < uint32(c.sample) {
+		return // another goroutine just ended this period
+	}
+	// Only the holder of adjusting swaps total, so it still holds at least
+	// a whole sample; requests arriving from now on start the next one.
+	// A period can run long when the previous adjuster was descheduled
+	// while others kept counting; its hit rate is still a valid sample.
+	t := c.total.n.Swap(0)
+	c.consumed += uint64(uint32(t))
+	c.climb(float64(t>>32) / float64(uint32(t)))
+}
+
+// climb moves the window given the hit rate of the period just ended.
+func (c *Climber) climb(rate float64) {
+	c.samples++
+	if !c.havePrev {
+		c.havePrev = true
+		c.prevRate = rate
+		c.move(c.step)
+		return
+	}
+	delta := rate - c.prevRate
+	c.prevRate = rate
+	amount := c.step
+	if delta < 0 {
+		amount = -amount // the last move made things worse: go back
+	}
+	c.move(amount)
+	if math.Abs(delta) >= climbRestart {
+		c.restarts++
+		c.step = math.Copysign(climbStep, amount)
+	} else {
+		c.step = amount * climbDecay
+	}
+}
+
+func (c *Climber) move(amount float64) {
+	f := clampFrac(c.WindowFrac() + amount)
+	c.frac.Store(math.Float64bits(f))
+}

@@ -1,0 +1,148 @@
+package eviction
+
+import (
+	"math"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// simulate feeds c with samples·SampleSize requests whose hit rate is
+// rate(current window fraction), spreading hits evenly (error diffusion),
+// and returns the window fractions seen after each period.
+func simulate(c *Climber, periods int, rate func(f float64) float64) []float64 {
+	var trace []float64
+	acc := 0.0
+	start := c.samplesDone()
+	for c.samplesDone() < start+periods {
+		acc += rate(c.WindowFrac())
+		hit := acc >= 1
+		if hit {
+			acc--
+		}
+		before := c.samplesDone()
+		c.Record(hit)
+		if c.samplesDone() != before {
+			trace = append(trace, c.WindowFrac())
+		}
+	}
+	return trace
+}
+
+// samplesDone reads the completed-period count; tests call it from the
+// only goroutine that records, so no adjustment runs concurrently.
+func (c *Climber) samplesDone() int { return c.samples }
+
+// peakAt is a synthetic hit-rate curve with its maximum at p: a tent,
+// losing 0.6 points of hit rate per point of window away from p (so the
+// climber sees a clear gradient even with small steps).
+func peakAt(p float64) func(float64) float64 {
+	return func(f float64) float64 { return 0.8 - 0.6*math.Abs(f-p) }
+}
+
+func inRange(t *testing.T, trace []float64) {
+	t.Helper()
+	for i, f := range trace {
+		require.GreaterOrEqual(t, f, MinWindowFrac, "period %d", i)
+		require.LessOrEqual(t, f, MaxWindowFrac, "period %d", i)
+	}
+}
+
+func TestClimberFindsPeak(t *testing.T) {
+	for _, tc := range []struct {
+		peak, start float64
+	}{{0.2, 0.01}, {0.2, 0.7}, {0.6, 0.01}, {0.05, 0.5}} {
+		c := NewClimber(300, tc.start)
+		trace := simulate(c, 200, peakAt(tc.peak))
+		inRange(t, trace)
+		final := c.WindowFrac()
+		t.Logf("peak %.2f from %.2f: final %.3f, step %.4f", tc.peak, tc.start, final, c.step)
+		assert.InDelta(t, tc.peak, final, 0.03, "peak %.2f from %.2f", tc.peak, tc.start)
+		// It stays there: the last 50 periods are all near the peak.
+		for _, f := range trace[len(trace)-50:] {
+			assert.InDelta(t, tc.peak, f, 0.05)
+		}
+	}
+}
+
+func TestClimberClamps(t *testing.T) {
+	// Hit rate always better with a larger window: climbs to the maximum
+	// and stays there.
+	c := NewClimber(500, 0.01)
+	trace := simulate(c, 100, func(f float64) float64 { return 0.2 + 0.5*f })
+	inRange(t, trace)
+	// At the bound the hit rate no longer changes, so sampling noise can
+	// turn the climber back by a (decayed) step now and then.
+	assert.InDelta(t, MaxWindowFrac, c.WindowFrac(), 0.02)
+
+	// Always better with a smaller one.
+	c = NewClimber(500, 0.6)
+	trace = simulate(c, 100, func(f float64) float64 { return 0.9 - 0.5*f })
+	inRange(t, trace)
+	assert.InDelta(t, MinWindowFrac, c.WindowFrac(), 0.02)
+
+	// Initial values are clamped.
+	assert.Equal(t, MinWindowFrac, NewClimber(10, -1).WindowFrac())
+	assert.Equal(t, MinWindowFrac, NewClimber(10, math.NaN()).WindowFrac())
+	assert.Equal(t, MaxWindowFrac, NewClimber(10, 3).WindowFrac())
+	assert.Equal(t, 0.3, NewClimber(10, 0.3).WindowFrac())
+}
+
+func TestClimberRestartsOnWorkloadChange(t *testing.T) {
+	c := NewClimber(300, 0.01)
+	simulate(c, 200, peakAt(0.2))
+	require.InDelta(t, 0.2, c.WindowFrac(), 0.03)
+	settled := math.Abs(c.step)
+	require.Less(t, settled, climbStep/2, "step decayed")
+
+	// The workload shifts: the same window now loses over 5 points of hit
+	// rate, so the climber restarts with a full step and finds the new peak.
+	restarts := c.restarts
+	trace := simulate(c, 200, peakAt(0.6))
+	inRange(t, trace)
+	assert.Greater(t, c.restarts, restarts)
+	assert.InDelta(t, 0.6, c.WindowFrac(), 0.03)
+}
+
+func TestClimberSamplePeriod(t *testing.T) {
+	c := NewClimber(100, 0.1)
+	// 10·capacity requests per period, give or take what is pending in
+	// stripes (≤ 1/16 of a period).
+	n := 0
+	for c.samplesDone() == 0 {
+		c.Record(true)
+		n++
+	}
+	assert.GreaterOrEqual(t, n, 1000)
+	assert.LessOrEqual(t, n, 1000+1000/sampleLagDivisor+climbStripes)
+}
+
+func TestClimberConcurrentRecord(t *testing.T) {
+	c := NewClimber(200, 0.01)
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Go(func() {
+			for i := range 20000 {
+				c.Record((i+w)%3 != 0)
+				if f := c.WindowFrac(); f < MinWindowFrac || f > MaxWindowFrac {
+					t.Errorf("window fraction %v out of range", f)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	// 160000 requests, 2000 per period: at most 80 periods. A period runs
+	// long when the adjusting goroutine is descheduled while others keep
+	// recording, so there can be fewer, but no request is lost: every one
+	// is in a completed period, the running total, or a stripe.
+	assert.LessOrEqual(t, c.samples, 80)
+	assert.Greater(t, c.samples, 10)
+	n := c.consumed + uint64(uint32(c.total.n.Load()))
+	for i := range c.stripes {
+		n += uint64(uint32(c.stripes[i].n.Load()))
+	}
+	assert.Equal(t, uint64(8*20000), n)
+}

@@ -1,0 +1,42 @@
+package eviction
+
+// Clock is the second-chance decision of larder's log-structured CLOCK.
+// The shard's ring is the clock face and its tail is the hand: the record
+// under the hand is either given a second chance (its reference bit was
+// set since it was written; it is copied to the head with the bit
+// cleared) or becomes the eviction victim.
+//
+// An unbounded hand could circle forever while readers keep setting bits,
+// so a sweep gives at most MaxSecondChances second chances before it must
+// take a victim. With every record referenced the hand then evicts the
+// oldest one, as FIFO would.
+type Clock struct {
+	chances int // second chances given in the current sweep
+}
+
+// MaxSecondChances bounds the records a single eviction may copy forward.
+const MaxSecondChances = 32
+
+// Decision is what the hand does with the record under it.
+type Decision uint8
+
+const (
+	// Evict drops the record.
+	Evict Decision = iota
+	// Reinsert copies the record to the head with its reference bit
+	// cleared.
+	Reinsert
+)
+
+// Decide returns the decision for a live record whose reference bit is
+// referenced. Call Done once a victim has been taken.
+func (c *Clock) Decide(referenced bool) Decision {
+	if referenced && c.chances < MaxSecondChances {
+		c.chances++
+		return Reinsert
+	}
+	return Evict
+}
+
+// Done ends a sweep: the next one may again give MaxSecondChances.
+func (c *Clock) Done() { c.chances = 0 }

@@ -1,0 +1,128 @@
+package eviction
+
+import "math/rand/v2"
+
+// TinyLFU parameters.
+const (
+	// doorkeeperLoad sizes the doorkeeper for this many distinct keys per
+	// entry of capacity. A sample period is 10·capacity accesses; with a
+	// skewed workload a few times capacity of them are distinct, so 4·C
+	// keeps the doorkeeper near its design false-positive rate at 4 bytes
+	// per entry. A pure scan (10·C distinct keys) overloads it to ~25%
+	// false positives, which only costs precision: a false positive makes
+	// a first sighting count once in the sketch.
+	doorkeeperLoad = 4
+
+	// WarmThreshold is the estimate from which a candidate that is not
+	// more frequent than the victim may still be admitted at random.
+	WarmThreshold = 6
+
+	// randomAdmitMask: a warm candidate is admitted when the low 7 bits
+	// of a random number are zero, with probability 1/128.
+	randomAdmitMask = 127
+)
+
+// TinyLFU is the W-TinyLFU admission filter: a doorkeeper (Bloom filter)
+// in front of a 4-bit count-min sketch. It estimates each key's recent
+// access frequency from its hash and decides whether a candidate entry is
+// worth evicting a victim for. All methods are safe for concurrent use
+// without locks.
+type TinyLFU struct {
+	sketch *Sketch
+	door   *Doorkeeper
+	// random returns uniformly random bits; nil means math/rand/v2's
+	// lock-free global generator. Tests install a seeded one.
+	random func() uint64
+}
+
+// TinyLFUSizeFor returns the number of bytes NewTinyLFU(capacity)
+// allocates, the same value its Bytes method reports.
+func TinyLFUSizeFor(capacity int) int {
+	return SketchSizeFor(capacity) + DoorkeeperSizeFor(doorkeeperCapacity(capacity)) +
+		sizeOf[TinyLFU]()
+}
+
+func doorkeeperCapacity(capacity int) int {
+	return min(max(capacity, 1), sketchMaxCapacity) * doorkeeperLoad
+}
+
+// NewTinyLFU returns a filter sized for a cache of capacity entries: a
+// Sketch(capacity) and a Doorkeeper for 4·capacity keys, about 12 bytes
+// per entry in all. The doorkeeper is cleared each time the sketch ages.
+func NewTinyLFU(capacity int) *TinyLFU {
+	t := &TinyLFU{
+		sketch: NewSketch(capacity),
+		door:   NewDoorkeeper(doorkeeperCapacity(capacity)),
+	}
+	t.sketch.onAge = t.door.Clear
+	return t
+}
+
+// Bytes returns the memory the filter holds; it equals
+// TinyLFUSizeFor(capacity).
+func (t *TinyLFU) Bytes() int {
+	return t.sketch.Bytes() + t.door.Bytes() + sizeOf[TinyLFU]()
+}
+
+// Record records one access to the key with hash h. The first access
+// since the last aging only sets the key's doorkeeper bits; later ones
+// increment the sketch. A first sighting counts towards the sketch's
+// aging sample like an increment does, but an access that changes nothing
+// (doorkeeper bits set, counters saturated) writes nothing at all.
+func (t *TinyLFU) Record(h uint64) {
+	if t.door.Add(h) {
+		t.sketch.Increment(h)
+		return
+	}
+	t.sketch.countSample(spread(h))
+}
+
+// Estimate returns the estimated recent access frequency of h, 0..16: the
+// sketch's estimate plus one if the doorkeeper holds h.
+func (t *TinyLFU) Estimate(h uint64) int {
+	n := t.sketch.Estimate(h)
+	if t.door.Has(h) {
+		n++
+	}
+	return n
+}
+
+// Admit reports whether the candidate (a new key) should be admitted in
+// place of the victim (the entry eviction would remove). It admits when
+// the candidate's estimate is higher than the victim's.
+//
+// Otherwise a warm candidate (estimate ≥ WarmThreshold) is still admitted
+// with probability 1/128. Without this an attacker who can make a victim
+// look frequent — by flooding keys that collide with it in the sketch —
+// could pin it and keep every new key out; the small random chance lets
+// genuinely popular candidates in eventually, while cold ones (the common
+// case of one-hit wonders) are never admitted over a warmer victim.
+func (t *TinyLFU) Admit(candidate, victim uint64) bool {
+	c := t.Estimate(candidate)
+	v := t.Estimate(victim)
+	if c > v {
+		return true
+	}
+	if c < WarmThreshold {
+		return false
+	}
+	var r uint64
+	if t.random != nil {
+		r = t.random()
+	} else {
+		r = rand.Uint64()
+	}
+	return r&randomAdmitMask == 0
+}
+
+// Reset ages the filter now: halves the sketch and clears the doorkeeper,
+// as happens automatically every 10·capacity recorded accesses.
+func (t *TinyLFU) Reset() {
+	t.sketch.Reset()
+}
+
+// Clear forgets everything: zeroes the sketch and clears the doorkeeper.
+func (t *TinyLFU) Clear() {
+	t.sketch.Clear()
+	t.door.Clear()
+}

@@ -1,0 +1,532 @@
+package larder
+
+import (
+	"math/bits"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"github.com/larder-cache/larder/arena"
+	"github.com/larder-cache/larder/eviction"
+	"github.com/larder-cache/larder/internal/invariants"
+)
+
+// A shard is one partition of the cache: an index of slots and a ring of
+// records in the shared region, a lock for writers, and the published
+// positions that lock-free readers validate against.
+//
+// Positions in the ring are logical: a uint64 that only grows. The ring's
+// physical size A is rounded up to a power of two, lapSize, and a logical
+// offset maps to the physical byte offset&(lapSize-1). Records never
+// straddle the physical end: when one does not fit before A, the head
+// jumps to the next lap and the bytes from there to A stay unused (the
+// jump is remembered in wrapEnd so the tail can follow). Logical offsets
+// therefore never repeat, so a reader can tell whether the bytes it read
+// may have been reused: they may iff the tail has passed the record.
+type shard struct {
+	// head and tail are the logical end and start of the ring's data.
+	// Readers load head to resolve slot positions and tail to validate a
+	// copy; only the writer stores them. shiftSeq is a seqlock counter over
+	// index moves (odd while entries are being shifted): readers that miss
+	// retry if it changed. The three share one cache line that readers
+	// mostly only read.
+	head     atomic.Uint64
+	tail     atomic.Uint64
+	shiftSeq atomic.Uint64
+	_        [64 - 24]byte
+
+	mu sync.Mutex // held by writers: Set, Delete, eviction, Close
+
+	r        *arena.Region
+	idxOff   int    // region offset of slot 0
+	nslots   uint64 // slots in the index
+	ringOff  int    // region offset of the ring's byte 0
+	ringLen  uint64 // A: usable bytes of the ring, a multiple of 8
+	lapMask  uint64 // lapSize-1
+	maxCount int64  // entries allowed: 3/4 of the slots, so probes stay short
+
+	// Writer-only state (under mu).
+	wrapEnd     uint64 // logical offset where the head last jumped to a new lap
+	wrapPending bool   // the tail has not reached wrapEnd yet
+	clock       eviction.Clock
+	closed      bool
+	checks      uint64 // calls of checkInvariants
+
+	// Counters written under mu, read by Stats without it.
+	count       atomic.Int64 // live entries
+	usedBytes   atomic.Int64 // bytes of records between tail and head
+	sets        atomic.Uint64
+	evictions   atomic.Uint64
+	rejections  atomic.Uint64
+	deletes     atomic.Uint64
+	expirations atomic.Uint64
+}
+
+type lookupStatus uint8
+
+const (
+	lookupMiss lookupStatus = iota
+	lookupHit
+	lookupExpired
+)
+
+// init lays the shard out in region bytes [off, off+size): the index first,
+// then the ring. The index gets enough slots for the entries the ring holds
+// at the expected entry size, at a load factor of 3/4.
+func (s *shard) init(r *arena.Region, off, size, avgEntry, maxRecord int) {
+	recEst := hdrSize + avgEntry + 4 // padding averages a few bytes
+	nslots := max(size/(recEst*3/4+8), 16)
+	// Never let the index starve the ring below the largest record.
+	for nslots > 16 && size-8*nslots < 2*maxRecord {
+		nslots /= 2
+	}
+	s.r = r
+	s.idxOff = off
+	s.nslots = uint64(nslots)
+	s.ringOff = off + 8*nslots
+	s.ringLen = uint64(size-8*nslots) &^ 7
+	s.lapMask = 1<<bits.Len64(s.ringLen-1) - 1
+	s.maxCount = int64(nslots * 3 / 4)
+}
+
+// home returns the first slot probed for hash h. It takes the hash bits just
+// below the shard bits (fastrange on the rotated hash), independent of the
+// tag (low bits).
+func (s *shard) home(h uint64, shardBits uint) uint64 {
+	hi, _ := bits.Mul64(bits.RotateLeft64(h, int(shardBits)), s.nslots)
+	return hi
+}
+
+func (s *shard) next(i uint64) uint64 {
+	i++
+	if i == s.nslots {
+		return 0
+	}
+	return i
+}
+
+func (s *shard) prev(i uint64) uint64 {
+	if i == 0 {
+		return s.nslots - 1
+	}
+	return i - 1
+}
+
+func (s *shard) slotOff(i uint64) int { return s.idxOff + int(i)*8 }
+
+func (s *shard) loadSlot(i uint64) slot { return slot(s.r.Load64(s.slotOff(i))) }
+
+// phys maps a logical ring offset to its region offset.
+func (s *shard) phys(off uint64) int { return s.ringOff + int(off&s.lapMask) }
+
+// valid reports whether a record at logical off has not been reclaimed:
+// the tail has not passed it. Serial-number comparison, so it holds across
+// uint64 wrap and fails for the poisoned tail of a closed shard.
+func (s *shard) valid(off uint64) bool { return int64(off-s.tail.Load()) >= 0 }
+
+// readRecord loads and sanity-checks the header of the record at logical
+// off. ok is false when the header cannot be a record that fits the ring;
+// the caller then treats the slot as stale (the tail check decides).
+func (s *shard) readRecord(off uint64) (h header, p int, ok bool) {
+	phys := off & s.lapMask
+	if phys+hdrSize > s.ringLen {
+		return 0, 0, false
+	}
+	p = s.ringOff + int(phys)
+	h = header(s.r.Load64(p))
+	if !h.magicOK() || phys+uint64(h.size()) > s.ringLen {
+		return 0, 0, false
+	}
+	return h, p, true
+}
+
+// get looks key up without any lock. With want it appends the value to dst.
+//
+// The protocol: load a slot (atomic), load the head to resolve the slot's
+// position, read the header, compare the key and copy the value with
+// atomic word loads, then re-load the tail: if it has not passed the
+// record, no byte we read can have been reused, so the copy is exact and
+// was current when the slot was loaded (records are never rewritten in
+// place). Otherwise retry. A miss is trusted only if no index shift ran
+// during the probe (shiftSeq) and no record whose key we compared was
+// reclaimed meanwhile (its bytes might have been torn into a false
+// mismatch).
+func (s *shard) get(e *engine, h uint64, key, dst []byte, want bool) ([]byte, lookupStatus) {
+	tag := tagOf(h)
+	start := s.home(h, e.shardBits)
+	for attempt := 0; ; attempt++ {
+		seq := s.shiftSeq.Load()
+		minCompared := uint64(0)
+		compared := false
+		i := start
+		for d := uint64(0); d <= maxDist; d++ {
+			sl := s.loadSlot(i)
+			if !sl.live() {
+				break
+			}
+			if sl.tag() == tag {
+				off := logicalOf(s.head.Load(), sl.pos())
+				hdr, p, ok := s.readRecord(off)
+				if ok && hdr.keyLen() == len(key) && s.r.EqualAtomic(p+hdr.keyAt(), key) {
+					expired := hdr.hasExpiry() && int64(s.r.Load64(p+hdrSize)) <= e.now()
+					out := dst
+					if want && !expired {
+						out = s.r.AppendAtomic(dst, p+hdr.valueAt(), hdr.valLen())
+					}
+					if s.valid(off) {
+						if expired {
+							return dst, lookupExpired
+						}
+						// Set the reference bit only when clear, so hot keys
+						// cost readers no shared write. A failed CAS (the
+						// writer moved or replaced the slot) loses nothing
+						// that matters.
+						if !sl.ref() {
+							s.r.CompareAndSwap64(s.slotOff(i), uint64(sl), uint64(sl|slotRef))
+						}
+						return out, lookupHit
+					}
+					goto retry
+				}
+				if !compared || int64(off-minCompared) < 0 {
+					minCompared = off
+				}
+				compared = true
+			}
+			i = s.next(i)
+		}
+		// Why these loads are last: they must come after every slot and
+		// record load above in the (sequentially consistent) order of
+		// atomics, so a shift or reclaim that overlapped the probe shows.
+		if seq&1 == 0 && s.shiftSeq.Load() == seq && (!compared || s.valid(minCompared)) {
+			return dst, lookupMiss
+		}
+	retry:
+		if e.closed.Load() {
+			return dst, lookupMiss
+		}
+		if attempt >= 2 {
+			runtime.Gosched()
+		}
+	}
+}
+
+// find locates key in the index. Preconditions: s.mu held.
+func (s *shard) find(e *engine, h uint64, key []byte) (i uint64, sl slot, off uint64, found bool) {
+	tag := tagOf(h)
+	i = s.home(h, e.shardBits)
+	head := s.head.Load()
+	for d := uint64(0); d <= maxDist; d++ {
+		sl = s.loadSlot(i)
+		if !sl.live() {
+			return i, 0, 0, false
+		}
+		if sl.tag() == tag {
+			off = logicalOf(head, sl.pos())
+			hdr := header(s.r.Load64(s.phys(off)))
+			if hdr.keyLen() == len(key) && s.r.EqualAtomic(s.phys(off)+hdr.keyAt(), key) {
+				return i, sl, off, true
+			}
+		}
+		i = s.next(i)
+	}
+	return i, 0, 0, false
+}
+
+// findPos locates the slot pointing at the record at logical off, whose
+// key hashes to h. Preconditions: s.mu held.
+func (s *shard) findPos(e *engine, h, off uint64) (uint64, slot, bool) {
+	want := (off >> 3) & (1<<posBits - 1)
+	i := s.home(h, e.shardBits)
+	for d := uint64(0); d <= maxDist; d++ {
+		sl := s.loadSlot(i)
+		if !sl.live() {
+			break
+		}
+		if sl.pos() == want {
+			return i, sl, true
+		}
+		i = s.next(i)
+	}
+	return 0, 0, false
+}
+
+// claim takes the slot at i for the writer: it waits for in-flight counter
+// Adds to drain, then marks the slot sealed so no new Add starts, and
+// returns the slot as it was. Readers still resolve a sealed slot.
+// Preconditions: s.mu held; the slot is live.
+func (s *shard) claim(i uint64) slot {
+	for spins := 0; ; spins++ {
+		sl := s.loadSlot(i)
+		if sl.pins() == 0 && s.r.CompareAndSwap64(s.slotOff(i), uint64(sl), uint64(sl|pinsSealed<<pinsShift)) {
+			return sl
+		}
+		if spins > 16 {
+			runtime.Gosched()
+		}
+	}
+}
+
+// publish stores a slot value the writer computed. Why a plain atomic
+// store: the slot is either empty, or claimed (sealed) by this writer, so
+// no reader or adder can have a CAS in flight that this store must keep.
+func (s *shard) publish(i uint64, sl slot) { s.r.Store64(s.slotOff(i), uint64(sl)) }
+
+// insert places a new slot for hash h at the first free position of its
+// probe sequence. It reports false when none lies within maxDist.
+// Preconditions: s.mu held; the key is not in the index.
+func (s *shard) insert(e *engine, h, off uint64) bool {
+	i := s.home(h, e.shardBits)
+	for d := uint64(0); d <= maxDist; d++ {
+		if !s.loadSlot(i).live() {
+			s.publish(i, makeSlot(tagOf(h), d, off>>3))
+			return true
+		}
+		i = s.next(i)
+	}
+	return false
+}
+
+// remove deletes the slot at i by backward shift (Knuth's Algorithm R for
+// linear probing): walking the rest of the cluster, every entry that may
+// legally sit in the hole (its home is at or before the hole, cyclically)
+// moves into it, and its old place becomes the hole. Readers that probe
+// meanwhile may miss an entry that moved behind them; the odd shiftSeq
+// makes them retry. Preconditions: s.mu held; the slot at i is claimed.
+func (s *shard) remove(i uint64) {
+	// Why Add and not Store: it is the seqlock's write side; two increments
+	// around the moves, so a reader that saw an even value before and the
+	// same value after knows none happened in between.
+	s.shiftSeq.Add(1)
+	hole := i
+	for j := s.next(i); ; j = s.next(j) {
+		sj := s.loadSlot(j)
+		if !sj.live() {
+			break
+		}
+		gap := (j + s.nslots - hole) % s.nslots
+		if sj.dist() >= gap {
+			sj = s.claim(j)
+			s.publish(hole, sj.withDist(sj.dist()-gap)) // unsealed: pins were 0
+			hole = j
+		}
+	}
+	s.publish(hole, 0)
+	s.shiftSeq.Add(1)
+}
+
+// set stores a record for key. With ifAbsent it stores only when the key
+// is absent (or expired) and reports whether it stored.
+func (s *shard) set(e *engine, h uint64, key, value []byte, expiry int64, flags uint64, ifAbsent bool) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false, ErrClosed
+	}
+	_, _, oldOff, found := s.find(e, h, key)
+	if found && ifAbsent {
+		hdr := header(s.r.Load64(s.phys(oldOff)))
+		if !hdr.hasExpiry() || int64(s.r.Load64(s.phys(oldOff)+hdrSize)) > e.now() {
+			return false, nil
+		}
+	}
+	if expiry != 0 {
+		flags |= hdrExpiry
+	}
+	size := recordSize(len(key), len(value), expiry != 0)
+	off, ok := s.reserve(e, uint64(size), !found)
+	if !ok {
+		s.rejections.Add(1)
+		return false, nil
+	}
+	// Write the record into bytes no reader trusts yet.
+	p := s.phys(off)
+	s.r.Store64(p, uint64(makeHeader(len(key), len(value), flags)))
+	hdr := header(s.r.Load64(p))
+	if expiry != 0 {
+		s.r.Store64(p+hdrSize, uint64(expiry))
+	}
+	s.r.Write(p+hdr.keyAt(), key)
+	s.r.Write(p+hdr.valueAt(), value)
+	// Publish the head before the slot: readers resolve slot positions
+	// against a head loaded after the slot, which must cover the record.
+	s.head.Store(off + uint64(size))
+	s.usedBytes.Add(int64(size))
+	// Find the key again: eviction may have moved or removed its entry.
+	if i, old, oldOff, found := s.find(e, h, key); found {
+		s.claim(i)
+		s.markDead(oldOff)
+		// Carry the reference bit over: an updated key is a used key.
+		s.publish(i, makeSlot(tagOf(h), old.dist(), off>>3)|old&slotRef)
+	} else {
+		if !s.insert(e, h, off) {
+			// The probe window is full of other keys: decline the entry
+			// (a miss later, never a wrong answer).
+			s.markDead(off)
+			s.rejections.Add(1)
+			return false, nil
+		}
+		s.count.Add(1)
+	}
+	s.sets.Add(1)
+	if invariants.Enabled {
+		s.checkInvariants(e)
+	}
+	return true, nil
+}
+
+// markDead flags the record at logical off as garbage for the tail.
+func (s *shard) markDead(off uint64) {
+	p := s.phys(off)
+	s.r.Store64(p, s.r.Load64(p)|hdrDead)
+}
+
+// del removes key. Preconditions: none (takes s.mu).
+func (s *shard) del(e *engine, h uint64, key []byte) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	i, _, off, found := s.find(e, h, key)
+	if !found {
+		return false
+	}
+	hdr := header(s.r.Load64(s.phys(off)))
+	live := !hdr.hasExpiry() || int64(s.r.Load64(s.phys(off)+hdrSize)) > e.now()
+	s.claim(i)
+	s.markDead(off)
+	s.remove(i)
+	s.count.Add(-1)
+	if invariants.Enabled {
+		s.checkInvariants(e)
+	}
+	if live {
+		s.deletes.Add(1)
+	} else {
+		s.expirations.Add(1)
+	}
+	return live
+}
+
+// reserve makes room for n bytes at the head and returns the logical
+// offset to write them at. It evicts at the tail as needed; newKey also
+// requires a free index entry. Preconditions: s.mu held; n <= ringLen.
+func (s *shard) reserve(e *engine, n uint64, newKey bool) (uint64, bool) {
+	defer s.clock.Done()
+	lapSize := s.lapMask + 1
+	for {
+		h := s.head.Load()
+		if h&s.lapMask+n > s.ringLen {
+			if s.wrapPending {
+				// The tail is still in the previous lap; it must reach the
+				// old wrap point before the head may jump again.
+				s.evictOne(e)
+				continue
+			}
+			s.wrapEnd = h
+			s.wrapPending = true
+			s.head.Store(h&^s.lapMask + lapSize)
+			s.advanceTailPastWrap()
+			continue
+		}
+		if h+n <= s.tail.Load()+lapSize && (!newKey || s.count.Load() < s.maxCount) {
+			return h, true
+		}
+		if s.count.Load() == 0 && s.tail.Load() == h {
+			// Nothing left to evict and it still does not fit: only
+			// possible for a record larger than the ring, which callers
+			// rule out.
+			return 0, false
+		}
+		s.evictOne(e)
+	}
+}
+
+// advanceTailPastWrap moves the tail to the next lap when it sits at the
+// pending wrap point.
+func (s *shard) advanceTailPastWrap() {
+	if s.wrapPending && s.tail.Load() == s.wrapEnd {
+		s.setTail(s.wrapEnd&^s.lapMask + s.lapMask + 1)
+		s.wrapPending = false
+	}
+}
+
+// setTail publishes a new tail. Why Swap (an atomic read-modify-write) and
+// not Store: the writer is about to overwrite the bytes behind the old
+// tail with plain stores, which must not become visible before the new
+// tail. A store-release does not order later stores (arm64); an RMW with
+// acquire-release semantics does, and it is a full barrier on amd64.
+func (s *shard) setTail(t uint64) { s.tail.Swap(t) }
+
+// evictOne advances the tail past one record: a dead record is dropped, a
+// live one gets a second chance (copied to the head) if referenced, or is
+// evicted. Preconditions: s.mu held; the ring is not empty.
+func (s *shard) evictOne(e *engine) {
+	t := s.tail.Load()
+	if s.wrapPending && t == s.wrapEnd {
+		s.advanceTailPastWrap()
+		return
+	}
+	p := s.phys(t)
+	hdr := header(s.r.Load64(p))
+	size := uint64(hdr.size())
+	if invariants.Enabled && (!hdr.magicOK() || t == s.head.Load()) {
+		panic("larder: tail on a non-record")
+	}
+	if !hdr.dead() {
+		key := s.r.Bytes(p+hdr.keyAt(), hdr.keyLen())
+		h := e.hash(key)
+		i, sl, ok := s.findPos(e, h, t)
+		if invariants.Enabled && !ok {
+			panic("larder: live record without a slot")
+		}
+		expired := hdr.hasExpiry() && int64(s.r.Load64(p+hdrSize)) <= e.now()
+		if !expired && s.clock.Decide(sl.ref()) == eviction.Reinsert && s.reinsert(e, i, t, size) {
+			return
+		}
+		s.claim(i)
+		s.remove(i)
+		s.count.Add(-1)
+		if expired {
+			s.expirations.Add(1)
+		} else {
+			s.evictions.Add(1)
+		}
+	}
+	s.setTail(t + size)
+	s.usedBytes.Add(-int64(size))
+	s.advanceTailPastWrap()
+	if invariants.Enabled {
+		s.checkInvariants(e)
+	}
+}
+
+// reinsert moves the live record at the tail (logical t, its slot at i) to
+// the head with the reference bit cleared. It reports false, changing
+// nothing, when the head has no room without evicting (then the record is
+// evicted instead). Preconditions: s.mu held; t is the tail.
+func (s *shard) reinsert(e *engine, i, t, size uint64) bool {
+	h := s.head.Load()
+	if h&s.lapMask+size > s.ringLen || h+size > t+size+s.lapMask+1 {
+		return false
+	}
+	sl := s.claim(i)
+	// Retire the old copy first: once the tail is past it, readers that
+	// still hold the old position fail validation and retry.
+	s.setTail(t + size)
+	s.r.Move(s.phys(h), s.phys(t), int(size))
+	s.head.Store(h + size)
+	s.publish(i, sl.withPos(h>>3)&^slotRef&^(pinsMask))
+	s.advanceTailPastWrap()
+	return true
+}
+
+// close poisons the shard: the tail jumps far ahead of every record, so
+// readers in flight fail validation, and writers see closed.
+func (s *shard) close() {
+	s.mu.Lock()
+	s.closed = true
+	s.setTail(s.head.Load() + 1<<62)
+	s.mu.Unlock()
+}
