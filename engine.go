@@ -119,7 +119,7 @@ func (e *engine) get(dst, key []byte) ([]byte, bool) {
 	}
 	h := e.hash(key)
 	out, st := e.shardFor(h).get(e, h, key, dst, true)
-	e.count(st)
+	e.count(h, st)
 	return out, st == lookupHit
 }
 
@@ -129,18 +129,18 @@ func (e *engine) has(key []byte) bool {
 	}
 	h := e.hash(key)
 	_, st := e.shardFor(h).get(e, h, key, nil, false)
-	e.count(st)
+	e.count(h, st)
 	return st == lookupHit
 }
 
-func (e *engine) count(st lookupStatus) {
+func (e *engine) count(h uint64, st lookupStatus) {
 	switch st {
 	case lookupHit:
-		e.lookups.Hit()
+		e.lookups.Hit(h)
 	case lookupExpired:
-		e.lookups.Expired()
+		e.lookups.Expired(h)
 	default:
-		e.lookups.Miss()
+		e.lookups.Miss(h)
 	}
 }
 

@@ -20,6 +20,8 @@ func Map(size int) (*Region, error) {
 	if err != nil {
 		return nil, fmt.Errorf("arena: mmap %d bytes: %w", size, err)
 	}
+	// No MADV_HUGEPAGE: measured on the 2-core CI VM, random lookups over a
+	// 170 MB region were 1.5-2x slower with transparent huge pages.
 	r := &Region{mem: mem[:size:size], rel: mmapReleaser{}}
 	// The mapping outlives Release (late readers must not fault); it is
 	// removed once nothing can reach the Region.

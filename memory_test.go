@@ -1,0 +1,115 @@
+package larder
+
+import (
+	"bufio"
+	"encoding/binary"
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"runtime/metrics"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// rssBytes reads VmRSS from /proc/self/status; ok is false where absent.
+func rssBytes(t *testing.T) (int64, bool) {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0, false
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if rest, found := strings.CutPrefix(sc.Text(), "VmRSS:"); found {
+			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			require.NoError(t, err)
+			return kb << 10, true
+		}
+	}
+	return 0, false
+}
+
+// TestBudgetRSS fills caches with random-sized entries well past capacity
+// and checks that the process RSS grows by no more than MaxBytes + 5%.
+func TestBudgetRSS(t *testing.T) {
+	if _, ok := rssBytes(t); !ok {
+		t.Skip("no /proc/self/status")
+	}
+	for _, budget := range []int64{64 << 20, 256 << 20} {
+		// Settle the Go heap so its growth is not charged to the cache.
+		key := make([]byte, 24)
+		val := make([]byte, budget/64-64)
+		for i := range val {
+			val[i] = byte(i)
+		}
+		runtime.GC()
+		debug.FreeOSMemory()
+		before, _ := rssBytes(t)
+
+		c, err := New(Config{MaxBytes: budget})
+		require.NoError(t, err)
+		rng := rand.New(rand.NewPCG(uint64(budget), 1))
+		var written int64
+		for written < 3*budget {
+			binary.LittleEndian.PutUint64(key, rng.Uint64())
+			// Mostly small entries, some up to the largest accepted.
+			n := 16 + rng.IntN(512)
+			if rng.IntN(64) == 0 {
+				n = rng.IntN(len(val))
+			}
+			require.NoError(t, c.Set(key[:8+rng.IntN(16)], val[:n]))
+			written += int64(n)
+		}
+		after, _ := rssBytes(t)
+		growth := after - before
+		t.Logf("MaxBytes %d MiB: RSS grew %.1f MiB (%.3f of budget), %d entries, %d evictions",
+			budget>>20, float64(growth)/(1<<20), float64(growth)/float64(budget), c.Len(), c.Stats().Evictions)
+		require.LessOrEqual(t, growth, budget+budget/20, "RSS growth over budget")
+		require.NoError(t, c.Close())
+		closed, _ := rssBytes(t)
+		t.Logf("after Close: RSS %.1f MiB above the start", float64(closed-before)/(1<<20))
+		require.Less(t, closed-before, budget/4, "Close did not return memory")
+	}
+}
+
+// heapObjects returns the live Go heap object count after a full GC.
+func heapObjects() uint64 {
+	runtime.GC()
+	s := []metrics.Sample{{Name: "/gc/heap/objects:objects"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
+}
+
+// TestHeapObjectsFlat checks that the cache's Go heap cost does not grow
+// with the number of entries: objects after 2,000,000 inserts differ from
+// those after 100,000 by fewer than 1,000.
+func TestHeapObjectsFlat(t *testing.T) {
+	if testing.Short() {
+		t.Skip("inserts 2M entries")
+	}
+	c, err := New(Config{MaxBytes: 160 << 20, AvgEntrySize: 16})
+	require.NoError(t, err)
+	defer c.Close()
+	key := make([]byte, 8)
+	val := make([]byte, 8)
+	insert := func(from, to int) {
+		for i := from; i < to; i++ {
+			binary.LittleEndian.PutUint64(key, uint64(i))
+			binary.LittleEndian.PutUint64(val, uint64(i)*3)
+			require.NoError(t, c.Set(key, val))
+		}
+	}
+	insert(0, 100_000)
+	at100k := heapObjects()
+	insert(100_000, 2_000_000)
+	at2m := heapObjects()
+	t.Logf("heap objects: %d after 100k entries, %d after 2M (%d entries held)", at100k, at2m, c.Len())
+	require.Equal(t, 2_000_000, c.Len(), "the budget should hold every entry")
+	diff := int64(at2m) - int64(at100k)
+	require.Less(t, max(diff, -diff), int64(1000))
+	runtime.KeepAlive(c)
+}
