@@ -1,0 +1,56 @@
+// Package larder is an in-process, concurrent key-value cache that keeps
+// keys and values outside the Go heap, under a hard memory budget.
+//
+// # Layout
+//
+// A key is hashed with xxh3, seeded at random per cache so that collisions
+// cannot be precomputed. The top bits of the hash pick a shard. A shard owns
+// two pieces of one off-heap region (package arena): an index, an array of
+// 8-byte slots probed linearly, and a ring of records
+// [header|expiry?|key|value], each 8-byte aligned. A slot holds no Go
+// pointer: 11 tag bits of the hash, the record's logical offset, the
+// distance from the slot's home position, a CLOCK reference bit and a pin
+// count for lock-free counters (slot.go). Records are appended at the
+// ring's head and never rewritten in place (record.go); an overwrite
+// appends a new record and repoints the slot, leaving the old one dead.
+// Logical offsets only grow, and the physical position is the offset
+// modulo the ring's power-of-two lap size, so an offset names one record
+// for the life of the cache.
+//
+// # Concurrency
+//
+// Get, AppendGet and Has take no lock. A reader loads the slot, loads the
+// shard head to resolve the slot's offset, compares the key and copies the
+// value with atomic word loads, then loads the shard tail: if the tail has
+// not passed the record, no byte it read can have been reused, and since
+// records are immutable the copy is the value that was current when the
+// slot was loaded. Otherwise it retries. Deleting from a linear-probing
+// index moves entries backward; readers detect that with a seqlock counter
+// and retry a miss that overlapped a move. The only write a reader makes is
+// setting a slot's reference bit when it is clear, and a striped hit/miss
+// counter.
+//
+// Set, Delete and eviction take the shard's mutex; they never wait for
+// readers. Close sets a flag, poisons every shard's tail (so readers in
+// flight fail validation) and returns the pages with MADV_DONTNEED: a late
+// reader reads zeros, never unmapped memory. The mapping itself goes when
+// the cache is unreachable.
+//
+// # Memory
+//
+// MaxBytes is divided once, at New: fixed Go structures (a few KiB),
+// then, per shard, an index sized for the expected entry size
+// (Config.AvgEntrySize) and a ring taking the rest. Nothing grows later:
+// the cache never holds more than MaxBytes, and its Go heap cost does not
+// depend on the number of entries (no per-entry Go objects; the GC never
+// scans the region). Untouched pages of the region cost no RSS.
+//
+// # Policy
+//
+// The ring's tail is a CLOCK hand. When a Set needs room, the record at
+// the tail is dropped if dead, expired or unreferenced; a referenced one
+// is copied to the head with its bit cleared (a second chance), at most
+// eviction.MaxSecondChances times per eviction. The index also caps a
+// shard at 3/4 load, and an entry is never stored more than maxDist slots
+// from its home, so probes stay short even for hostile keys.
+package larder
