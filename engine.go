@@ -28,18 +28,20 @@ type engine struct {
 	clock      Clock
 	epoch      time.Time
 
+	pol       *policy
 	closed    atomic.Bool
 	lookups   stats.Lookups
 	budget    int64
 	allocated int64
 }
 
-// fixedOverhead estimates the Go heap the engine holds besides the region,
-// charged to the budget: the engine and one shard struct per shard (both
-// far below these figures; engine_test.go checks it).
+// engineOverhead and perShardOverhead bound the memory the engine holds
+// besides the region and the policy, charged to the budget: the engine and
+// one shard struct per shard (both far below these figures), plus one page
+// for the region's last partial page, which the kernel maps whole.
 const (
-	engineOverhead   = 4096 + stats.Size
-	perShardOverhead = 512
+	engineOverhead   = 512 + pageSize + stats.Size
+	perShardOverhead = 256
 )
 
 func newEngine(cfg Config, hashHook func([]byte) uint64) (*engine, error) {
@@ -60,11 +62,15 @@ func newEngine(cfg Config, hashHook func([]byte) uint64) (*engine, error) {
 	if e.clock != nil {
 		e.epoch = e.clock.Now()
 	}
-	overhead := int64(engineOverhead + n*perShardOverhead)
-	regionBytes := (cfg.MaxBytes - overhead) &^ (pageSize - 1)
+	// The policy is sized for the entries the budget holds at the expected
+	// entry size (an over-estimate is harmless: it only spends a little
+	// more of the budget on the sketch).
+	capacity := int(cfg.MaxBytes / int64(hdrSize+cfg.avgEntrySize()+4+8*4/3))
+	overhead := int64(engineOverhead+n*perShardOverhead) + int64(policySize(capacity))
+	regionBytes := (cfg.MaxBytes - overhead) &^ 7
 	perShard := int(regionBytes/int64(n)) &^ 7
 	maxRecord := recordSize(0, e.maxEntry, true)
-	if perShard < pageSize || perShard < 2*maxRecord {
+	if perShard < 2*maxRecord+16*8 {
 		return nil, fmt.Errorf("%w: %d shards of %d bytes cannot hold an entry of MaxBytes/64 (%d bytes); use fewer shards or a larger MaxBytes",
 			ErrBudgetTooSmall, n, perShard, e.maxEntry)
 	}
@@ -73,6 +79,7 @@ func newEngine(cfg Config, hashHook func([]byte) uint64) (*engine, error) {
 		return nil, fmt.Errorf("larder: %w", err)
 	}
 	e.region = region
+	e.pol = newPolicy(capacity)
 	e.allocated = overhead + int64(region.Len())
 	e.shards = make([]shard, n)
 	for i := range e.shards {
@@ -120,6 +127,7 @@ func (e *engine) get(dst, key []byte) ([]byte, bool) {
 	h := e.hash(key)
 	out, st := e.shardFor(h).get(e, h, key, dst, true)
 	e.count(h, st)
+	e.pol.record(h)
 	return out, st == lookupHit
 }
 
@@ -130,6 +138,7 @@ func (e *engine) has(key []byte) bool {
 	h := e.hash(key)
 	_, st := e.shardFor(h).get(e, h, key, nil, false)
 	e.count(h, st)
+	e.pol.record(h)
 	return st == lookupHit
 }
 
@@ -166,6 +175,7 @@ func (e *engine) set(key, value []byte, ttl time.Duration) error {
 		return ErrClosed
 	}
 	h := e.hash(key)
+	e.pol.record(h)
 	_, err := e.shardFor(h).set(e, h, key, value, e.expiryFor(ttl), 0, false)
 	return err
 }

@@ -334,7 +334,7 @@ func (s *shard) set(e *engine, h uint64, key, value []byte, expiry int64, flags 
 		flags |= hdrExpiry
 	}
 	size := recordSize(len(key), len(value), expiry != 0)
-	off, ok := s.reserve(e, uint64(size), !found)
+	off, ok := s.reserve(e, uint64(size), !found, h)
 	if !ok {
 		s.rejections.Add(1)
 		return false, nil
@@ -368,7 +368,9 @@ func (s *shard) set(e *engine, h uint64, key, value []byte, expiry int64, flags 
 		}
 		s.count.Add(1)
 	}
-	s.sets.Add(1)
+	if s.sets.Add(1)%adaptEvery == 0 {
+		e.pol.adapt(e)
+	}
 	if invariants.Enabled {
 		s.checkInvariants(e)
 	}
@@ -411,9 +413,13 @@ func (s *shard) del(e *engine, h uint64, key []byte) bool {
 
 // reserve makes room for n bytes at the head and returns the logical
 // offset to write them at. It evicts at the tail as needed; newKey also
-// requires a free index entry. Preconditions: s.mu held; n <= ringLen.
-func (s *shard) reserve(e *engine, n uint64, newKey bool) (uint64, bool) {
+// requires a free index entry, and makes the new key (hash h) duel the
+// first live victim: if the admission policy prefers the victim, nothing
+// more is evicted and reserve reports false. Preconditions: s.mu held;
+// n <= ringLen.
+func (s *shard) reserve(e *engine, n uint64, newKey bool, h uint64) (uint64, bool) {
 	defer s.clock.Done()
+	duel := newKey
 	lapSize := s.lapMask + 1
 	for {
 		h := s.head.Load()
@@ -421,7 +427,9 @@ func (s *shard) reserve(e *engine, n uint64, newKey bool) (uint64, bool) {
 			if s.wrapPending {
 				// The tail is still in the previous lap; it must reach the
 				// old wrap point before the head may jump again.
-				s.evictOne(e)
+				if !s.evictOne(e, h, &duel) {
+					return 0, false
+				}
 				continue
 			}
 			s.wrapEnd = h
@@ -439,7 +447,9 @@ func (s *shard) reserve(e *engine, n uint64, newKey bool) (uint64, bool) {
 			// rule out.
 			return 0, false
 		}
-		s.evictOne(e)
+		if !s.evictOne(e, h, &duel) {
+			return 0, false
+		}
 	}
 }
 
@@ -459,14 +469,17 @@ func (s *shard) advanceTailPastWrap() {
 // acquire-release semantics does, and it is a full barrier on amd64.
 func (s *shard) setTail(t uint64) { s.tail.Swap(t) }
 
-// evictOne advances the tail past one record: a dead record is dropped, a
-// live one gets a second chance (copied to the head) if referenced, or is
-// evicted. Preconditions: s.mu held; the ring is not empty.
-func (s *shard) evictOne(e *engine) {
+// evictOne advances the tail past one record: a dead or expired record is
+// dropped, a live one gets a second chance (copied to the head) if
+// referenced, or is the victim. With *duel set, the victim first duels the
+// newcomer with hash cand (and *duel is cleared): if the policy keeps the
+// victim, evictOne changes nothing and reports false.
+// Preconditions: s.mu held; the ring is not empty.
+func (s *shard) evictOne(e *engine, cand uint64, duel *bool) bool {
 	t := s.tail.Load()
 	if s.wrapPending && t == s.wrapEnd {
 		s.advanceTailPastWrap()
-		return
+		return true
 	}
 	p := s.phys(t)
 	hdr := header(s.r.Load64(p))
@@ -483,7 +496,13 @@ func (s *shard) evictOne(e *engine) {
 		}
 		expired := hdr.hasExpiry() && int64(s.r.Load64(p+hdrSize)) <= e.now()
 		if !expired && s.clock.Decide(sl.ref()) == eviction.Reinsert && s.reinsert(e, i, t, size) {
-			return
+			return true
+		}
+		if !expired && *duel {
+			*duel = false
+			if !e.pol.admit(cand, h) {
+				return false
+			}
 		}
 		s.claim(i)
 		s.remove(i)
@@ -500,6 +519,7 @@ func (s *shard) evictOne(e *engine) {
 	if invariants.Enabled {
 		s.checkInvariants(e)
 	}
+	return true
 }
 
 // reinsert moves the live record at the tail (logical t, its slot at i) to

@@ -87,6 +87,12 @@ func clampFrac(f float64) float64 {
 	return min(max(f, MinWindowFrac), MaxWindowFrac)
 }
 
+// Bytes returns the memory the climber holds (a fixed ~1.2 KiB, mostly
+// its padded stripes).
+func (c *Climber) Bytes() int {
+	return sizeOf[Climber]()
+}
+
 // WindowFrac returns the current target fraction of the capacity for the
 // admission window, in [MinWindowFrac, MaxWindowFrac].
 func (c *Climber) WindowFrac() float64 {

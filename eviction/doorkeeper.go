@@ -21,7 +21,7 @@ const (
 
 // DoorkeeperFPR is the false-positive rate of a Doorkeeper that holds as
 // many keys as it was sized for (about 3.3%); it falls quickly with fewer
-// keys (about 0.5% at half load) and rises with more (about 16% at twice
+// keys (about 0.5% at half load) and rises with more (about 17% at twice
 // the load).
 const DoorkeeperFPR = 0.0326
 

@@ -8,9 +8,10 @@ const (
 	// entry of capacity. A sample period is 10·capacity accesses; with a
 	// skewed workload a few times capacity of them are distinct, so 4·C
 	// keeps the doorkeeper near its design false-positive rate at 4 bytes
-	// per entry. A pure scan (10·C distinct keys) overloads it to ~25%
-	// false positives, which only costs precision: a false positive makes
-	// a first sighting count once in the sketch.
+	// per entry. A pure scan (10·C distinct keys) overloads it, to ~27%
+	// false positives by the end of the period, which only costs
+	// precision: a false positive makes a first sighting count once in the
+	// sketch.
 	doorkeeperLoad = 4
 
 	// WarmThreshold is the estimate from which a candidate that is not

@@ -1,0 +1,23 @@
+package larder
+
+import (
+	"testing"
+	"unsafe"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestOverheadBounds checks that the budget's fixed charges cover the
+// structures they stand for.
+func TestOverheadBounds(t *testing.T) {
+	require.LessOrEqual(t, int(unsafe.Sizeof(engine{})), engineOverhead-pageSize) // stats.Lookups is inline
+	require.LessOrEqual(t, int(unsafe.Sizeof(shard{})), perShardOverhead)
+	for _, budget := range []int64{MinMaxBytes, 100 << 10, 1 << 20, 64 << 20} {
+		c, err := New(Config{MaxBytes: budget})
+		require.NoError(t, err)
+		st := c.Stats()
+		require.LessOrEqual(t, st.AllocatedBytes, st.BudgetBytes)
+		require.Greater(t, st.AllocatedBytes, st.BudgetBytes*9/10, "most of the budget is put to use")
+		require.NoError(t, c.Close())
+	}
+}
