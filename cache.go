@@ -1,6 +1,9 @@
 package larder
 
 import (
+	"encoding/binary"
+	"time"
+
 	"github.com/larder-cache/larder/stats"
 )
 
@@ -73,4 +76,45 @@ func (c *Cache) Stats() stats.Snapshot {
 func (c *Cache) Close() error {
 	c.e.close()
 	return nil
+}
+
+// SetWithTTL stores value for key with a time to live: the entry is a miss
+// from the moment ttl has passed. ttl 0 means the entry never expires;
+// negative is ErrInvalidTTL.
+func (c *Cache) SetWithTTL(key, value []byte, ttl time.Duration) error {
+	return c.e.set(key, value, ttl)
+}
+
+// SetIfAbsent stores value for key only if key is absent (or expired), and
+// reports whether it stored. It is atomic with respect to other writers of
+// the key, so it can create sessions or take a lock-by-key. ttl is as for
+// SetWithTTL. A newly stored entry may still be evicted later.
+func (c *Cache) SetIfAbsent(key, value []byte, ttl time.Duration) (stored bool, err error) {
+	return c.e.setIfAbsent(key, value, ttl)
+}
+
+// TTL returns the time key has left to live (0 for an entry that does not
+// expire) and whether key is present.
+func (c *Cache) TTL(key []byte) (time.Duration, bool) {
+	return c.e.ttl(key)
+}
+
+// Add atomically adds delta to the counter stored at key and returns the
+// new value. When key is absent or expired it is created holding delta,
+// expiring after ttl (0: never); later Adds do not extend the ttl (a fixed
+// window, like INCRBY then EXPIRE ... NX). A counter's value is 8 bytes, a
+// native-endian int64 (read it with CounterValue); an existing 8-byte value
+// stored by Set is taken as a counter. Any other existing value gets
+// ErrNotCounter. Adding to an existing counter takes no lock and does not
+// allocate.
+func (c *Cache) Add(key []byte, delta int64, ttl time.Duration) (int64, error) {
+	return c.e.add(key, delta, ttl)
+}
+
+// CounterValue decodes a counter's value as returned by Get.
+func CounterValue(b []byte) (int64, bool) {
+	if len(b) != counterSize {
+		return 0, false
+	}
+	return int64(binary.NativeEndian.Uint64(b)), true
 }

@@ -125,7 +125,7 @@ func (e *engine) get(dst, key []byte) ([]byte, bool) {
 		return dst, false
 	}
 	h := e.hash(key)
-	out, st := e.shardFor(h).get(e, h, key, dst, true)
+	out, st := e.shardFor(h).lookup(e, h, key, dst, lookupValue)
 	e.count(h, st)
 	e.pol.record(h)
 	return out, st == lookupHit
@@ -136,7 +136,7 @@ func (e *engine) has(key []byte) bool {
 		return false
 	}
 	h := e.hash(key)
-	_, st := e.shardFor(h).get(e, h, key, nil, false)
+	_, st := e.shardFor(h).lookup(e, h, key, nil, lookupPresence)
 	e.count(h, st)
 	e.pol.record(h)
 	return st == lookupHit
@@ -178,6 +178,54 @@ func (e *engine) set(key, value []byte, ttl time.Duration) error {
 	e.pol.record(h)
 	_, err := e.shardFor(h).set(e, h, key, value, e.expiryFor(ttl), 0, false)
 	return err
+}
+
+func (e *engine) add(key []byte, delta int64, ttl time.Duration) (int64, error) {
+	if ttl < 0 {
+		return 0, fmt.Errorf("%w: %v", ErrInvalidTTL, ttl)
+	}
+	if len(key) > MaxKeyLen {
+		return 0, fmt.Errorf("%w: key of %d bytes, the limit is %d", ErrKeyTooLarge, len(key), MaxKeyLen)
+	}
+	if len(key)+counterSize > e.maxEntry {
+		return 0, fmt.Errorf("%w: key+counter of %d bytes, the limit is %d", ErrEntryTooLarge, len(key)+counterSize, e.maxEntry)
+	}
+	if e.closed.Load() {
+		return 0, ErrClosed
+	}
+	h := e.hash(key)
+	e.pol.record(h)
+	return e.shardFor(h).add(e, h, key, delta, e.expiryFor(ttl))
+}
+
+func (e *engine) setIfAbsent(key, value []byte, ttl time.Duration) (bool, error) {
+	if ttl < 0 {
+		return false, fmt.Errorf("%w: %v", ErrInvalidTTL, ttl)
+	}
+	if err := e.checkEntry(key, value); err != nil {
+		return false, err
+	}
+	if e.closed.Load() {
+		return false, ErrClosed
+	}
+	h := e.hash(key)
+	e.pol.record(h)
+	return e.shardFor(h).set(e, h, key, value, e.expiryFor(ttl), 0, true)
+}
+
+func (e *engine) ttl(key []byte) (time.Duration, bool) {
+	if e.closed.Load() || len(key) > MaxKeyLen {
+		return 0, false
+	}
+	h := e.hash(key)
+	exp, st := e.shardFor(h).expiry(e, h, key)
+	if st != lookupHit {
+		return 0, false
+	}
+	if exp == 0 {
+		return 0, true
+	}
+	return time.Duration(max(exp-e.now(), 1)), true
 }
 
 func (e *engine) del(key []byte) bool {

@@ -2,7 +2,6 @@ package larder
 
 import (
 	"math"
-	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 
@@ -11,26 +10,23 @@ import (
 
 // policy is the cache-wide admission state: a TinyLFU frequency filter
 // shared by all shards (one sketch sees every key, so small shards do not
-// each estimate from a sliver of the traffic), and an adaptive bypass.
+// each estimate from a sliver of the traffic), and the window size.
 //
-// The ring's tail is a CLOCK hand; when it stops at a victim for a new
-// key, TinyLFU decides: the newcomer is stored only if it is estimated
-// more frequent than the victim. Pure TinyLFU starves recency-skewed
-// workloads (every newcomer is a one-hit wonder to the sketch until it has
-// been missed a few times), which a W-TinyLFU cache fixes with an admission
-// window. larder's equivalent is the bypass: a fraction of newcomers that
-// lose the duel are admitted anyway, as if they had come through a window.
-// The fraction is tuned by hill climbing on the hit ratio (eviction.Climber,
-// the same search Caffeine uses for its window size), so recency-heavy
-// workloads drift towards CLOCK and frequency-heavy ones towards TinyLFU.
+// This is W-TinyLFU on a log. New keys enter an admission window: records
+// flagged as window, which a second hand (the window hand) walks in log
+// order. When the CLOCK hand at the ring's tail needs a victim from the
+// main region and the window is over its share, the oldest window record
+// is the candidate and TinyLFU decides which of the two stays (see
+// shard.evictOne). The window's share is tuned by hill climbing on the hit
+// ratio (eviction.Climber, the search Caffeine uses): recency-heavy
+// workloads get a large window, frequency-heavy ones a small one.
 type policy struct {
 	filter  *eviction.TinyLFU
 	climber *eviction.Climber
 
-	// bypass is the float64 bits of the probability that a newcomer that
-	// lost its duel is admitted anyway. Read by writers, stored by the
-	// adapter. Why atomic: writers of all shards read it without a lock.
-	bypass atomic.Uint64
+	// window is the float64 bits of the window's share of the ring. Why
+	// atomic: writers of all shards read it without a lock; adapt stores.
+	window atomic.Uint64
 
 	mu         sync.Mutex // serializes adapt
 	lastHits   uint64
@@ -46,16 +42,15 @@ func policySize(capacity int) int {
 func newPolicy(capacity int) *policy {
 	p := &policy{
 		filter:  eviction.NewTinyLFU(capacity),
-		climber: eviction.NewClimber(capacity, initialBypass),
+		climber: eviction.NewClimber(capacity, initialWindow),
 	}
 	p.sampleHint = max(capacity/8, 64)
-	p.bypass.Store(math.Float64bits(initialBypass))
+	p.window.Store(math.Float64bits(initialWindow))
 	return p
 }
 
-// initialBypass starts the search in the middle-low range, where a window
-// of a few percent would sit.
-const initialBypass = 0.1
+// initialWindow is Caffeine's starting window: 1% of the capacity.
+const initialWindow = 0.01
 
 // adaptEvery is how many stores a shard makes between calls to adapt.
 const adaptEvery = 64
@@ -76,17 +71,15 @@ func (p *policy) adapt(e *engine) {
 	}
 	p.lastHits, p.lastTotal = hits, total
 	p.climber.Observe(min(dh, 1<<30), min(dt, 1<<30))
-	p.bypass.Store(math.Float64bits(p.climber.WindowFrac()))
+	p.window.Store(math.Float64bits(p.climber.WindowFrac()))
 }
 
 // record counts one access to the key with hash h.
 func (p *policy) record(h uint64) { p.filter.Record(h) }
 
-// admit decides whether a newcomer with hash cand may evict the victim
-// with hash victim.
-func (p *policy) admit(cand, victim uint64) bool {
-	if p.filter.Admit(cand, victim) {
-		return true
-	}
-	return rand.Float64() < math.Float64frombits(p.bypass.Load())
-}
+// admit decides whether the window candidate with hash cand may take the
+// place of the main victim with hash victim.
+func (p *policy) admit(cand, victim uint64) bool { return p.filter.Admit(cand, victim) }
+
+// windowFrac is the fraction of each shard's ring the window may hold.
+func (p *policy) windowFrac() float64 { return math.Float64frombits(p.window.Load()) }

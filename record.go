@@ -11,6 +11,7 @@ package larder
 //	bit  48     dead: overwritten or deleted; the tail skips it
 //	bit  49     hasExpiry: an expiry word follows the header
 //	bit  50     counter: the value is an 8-byte int64 updated in place by Add
+//	bit  51     window: the record is in the admission window, not main
 //	bits 56-63  recordMagic, so a zeroed or reused word is rarely taken
 //	            for a header (validation against the tail is what makes a
 //	            read correct; the magic only catches garbage early)
@@ -25,6 +26,7 @@ const (
 	hdrDead      = 1 << 48
 	hdrExpiry    = 1 << 49
 	hdrCounter   = 1 << 50
+	hdrWindow    = 1 << 51
 	hdrMagicMask = 0xff << 56
 	recordMagic  = 0xa5 << 56
 
@@ -47,6 +49,7 @@ func (h header) keyLen() int     { return int(uint16(h >> 32)) }
 func (h header) dead() bool      { return h&hdrDead != 0 }
 func (h header) hasExpiry() bool { return h&hdrExpiry != 0 }
 func (h header) counter() bool   { return h&hdrCounter != 0 }
+func (h header) window() bool    { return h&hdrWindow != 0 }
 func (h header) magicOK() bool   { return h&hdrMagicMask == recordMagic }
 
 // pad8 rounds n up to a multiple of 8.

@@ -1,6 +1,7 @@
 package larder
 
 import (
+	"encoding/binary"
 	"math/bits"
 	"runtime"
 	"sync"
@@ -48,6 +49,8 @@ type shard struct {
 	// Writer-only state (under mu).
 	wrapEnd     uint64 // logical offset where the head last jumped to a new lap
 	wrapPending bool   // the tail has not reached wrapEnd yet
+	whand       uint64 // window hand: next record to consider leaving the window
+	windowBytes int64  // bytes of live window records
 	clock       eviction.Clock
 	closed      bool
 	checks      uint64 // calls of checkInvariants
@@ -140,7 +143,16 @@ func (s *shard) readRecord(off uint64) (h header, p int, ok bool) {
 	return h, p, true
 }
 
-// get looks key up without any lock. With want it appends the value to dst.
+// lookupMode says what a lookup copies out.
+type lookupMode uint8
+
+const (
+	lookupValue    lookupMode = iota // append the value
+	lookupPresence                   // nothing: Has
+	lookupExpiry                     // append the expiry word, if any
+)
+
+// lookup finds key without any lock and appends what mode asks for to dst.
 //
 // The protocol: load a slot (atomic), load the head to resolve the slot's
 // position, read the header, compare the key and copy the value with
@@ -151,7 +163,7 @@ func (s *shard) readRecord(off uint64) (h header, p int, ok bool) {
 // during the probe (shiftSeq) and no record whose key we compared was
 // reclaimed meanwhile (its bytes might have been torn into a false
 // mismatch).
-func (s *shard) get(e *engine, h uint64, key, dst []byte, want bool) ([]byte, lookupStatus) {
+func (s *shard) lookup(e *engine, h uint64, key, dst []byte, mode lookupMode) ([]byte, lookupStatus) {
 	tag := tagOf(h)
 	start := s.home(h, e.shardBits)
 	for attempt := 0; ; attempt++ {
@@ -170,8 +182,12 @@ func (s *shard) get(e *engine, h uint64, key, dst []byte, want bool) ([]byte, lo
 				if ok && hdr.keyLen() == len(key) && s.r.EqualAtomic(p+hdr.keyAt(), key) {
 					expired := hdr.hasExpiry() && int64(s.r.Load64(p+hdrSize)) <= e.now()
 					out := dst
-					if want && !expired {
+					switch {
+					case expired:
+					case mode == lookupValue:
 						out = s.r.AppendAtomic(dst, p+hdr.valueAt(), hdr.valLen())
+					case mode == lookupExpiry && hdr.hasExpiry():
+						out = s.r.AppendAtomic(dst, p+hdrSize, expirySize)
 					}
 					if s.valid(off) {
 						if expired {
@@ -209,6 +225,17 @@ func (s *shard) get(e *engine, h uint64, key, dst []byte, want bool) ([]byte, lo
 			runtime.Gosched()
 		}
 	}
+}
+
+// expiry returns the absolute expiry of key (0: none) without a lock,
+// validated like get.
+func (s *shard) expiry(e *engine, h uint64, key []byte) (int64, lookupStatus) {
+	var buf [expirySize]byte
+	out, st := s.lookup(e, h, key, buf[:0], lookupExpiry)
+	if st != lookupHit || len(out) == 0 {
+		return 0, st
+	}
+	return int64(binary.NativeEndian.Uint64(out)), st
 }
 
 // find locates key in the index. Preconditions: s.mu held.
@@ -316,33 +343,37 @@ func (s *shard) remove(i uint64) {
 }
 
 // set stores a record for key. With ifAbsent it stores only when the key
-// is absent (or expired) and reports whether it stored.
+// is absent (or expired) and reports whether it stored. A new key enters
+// the admission window; a key already in the main region stays there.
 func (s *shard) set(e *engine, h uint64, key, value []byte, expiry int64, flags uint64, ifAbsent bool) (bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return false, ErrClosed
 	}
+	return s.setLocked(e, h, key, value, expiry, flags, ifAbsent), nil
+}
+
+// setLocked is set with s.mu held and the shard open.
+func (s *shard) setLocked(e *engine, h uint64, key, value []byte, expiry int64, flags uint64, ifAbsent bool) bool {
 	_, _, oldOff, found := s.find(e, h, key)
-	if found && ifAbsent {
-		hdr := header(s.r.Load64(s.phys(oldOff)))
-		if !hdr.hasExpiry() || int64(s.r.Load64(s.phys(oldOff)+hdrSize)) > e.now() {
-			return false, nil
+	flags |= hdrWindow
+	if found {
+		old := header(s.r.Load64(s.phys(oldOff)))
+		if ifAbsent && (!old.hasExpiry() || int64(s.r.Load64(s.phys(oldOff)+hdrSize)) > e.now()) {
+			return false
 		}
+		flags &^= hdrWindow &^ uint64(old)
 	}
 	if expiry != 0 {
 		flags |= hdrExpiry
 	}
 	size := recordSize(len(key), len(value), expiry != 0)
-	off, ok := s.reserve(e, uint64(size), !found, h)
-	if !ok {
-		s.rejections.Add(1)
-		return false, nil
-	}
+	off := s.reserve(e, uint64(size), !found)
 	// Write the record into bytes no reader trusts yet.
 	p := s.phys(off)
-	s.r.Store64(p, uint64(makeHeader(len(key), len(value), flags)))
-	hdr := header(s.r.Load64(p))
+	hdr := makeHeader(len(key), len(value), flags)
+	s.r.Store64(p, uint64(hdr))
 	if expiry != 0 {
 		s.r.Store64(p+hdrSize, uint64(expiry))
 	}
@@ -352,19 +383,22 @@ func (s *shard) set(e *engine, h uint64, key, value []byte, expiry int64, flags 
 	// against a head loaded after the slot, which must cover the record.
 	s.head.Store(off + uint64(size))
 	s.usedBytes.Add(int64(size))
+	if hdr.window() {
+		s.windowBytes += int64(size)
+	}
 	// Find the key again: eviction may have moved or removed its entry.
 	if i, old, oldOff, found := s.find(e, h, key); found {
 		s.claim(i)
-		s.markDead(oldOff)
+		s.kill(oldOff)
 		// Carry the reference bit over: an updated key is a used key.
 		s.publish(i, makeSlot(tagOf(h), old.dist(), off>>3)|old&slotRef)
 	} else {
 		if !s.insert(e, h, off) {
 			// The probe window is full of other keys: decline the entry
 			// (a miss later, never a wrong answer).
-			s.markDead(off)
+			s.kill(off)
 			s.rejections.Add(1)
-			return false, nil
+			return false
 		}
 		s.count.Add(1)
 	}
@@ -374,13 +408,18 @@ func (s *shard) set(e *engine, h uint64, key, value []byte, expiry int64, flags 
 	if invariants.Enabled {
 		s.checkInvariants(e)
 	}
-	return true, nil
+	return true
 }
 
-// markDead flags the record at logical off as garbage for the tail.
-func (s *shard) markDead(off uint64) {
+// kill marks the record at logical off dead (its slot is already gone or
+// repointed) and takes it out of the window's byte count.
+func (s *shard) kill(off uint64) {
 	p := s.phys(off)
-	s.r.Store64(p, s.r.Load64(p)|hdrDead)
+	hdr := header(s.r.Load64(p))
+	if hdr.window() {
+		s.windowBytes -= int64(hdr.size())
+	}
+	s.r.Store64(p, uint64(hdr|hdrDead))
 }
 
 // del removes key. Preconditions: none (takes s.mu).
@@ -397,7 +436,7 @@ func (s *shard) del(e *engine, h uint64, key []byte) bool {
 	hdr := header(s.r.Load64(s.phys(off)))
 	live := !hdr.hasExpiry() || int64(s.r.Load64(s.phys(off)+hdrSize)) > e.now()
 	s.claim(i)
-	s.markDead(off)
+	s.kill(off)
 	s.remove(i)
 	s.count.Add(-1)
 	if invariants.Enabled {
@@ -412,14 +451,10 @@ func (s *shard) del(e *engine, h uint64, key []byte) bool {
 }
 
 // reserve makes room for n bytes at the head and returns the logical
-// offset to write them at. It evicts at the tail as needed; newKey also
-// requires a free index entry, and makes the new key (hash h) duel the
-// first live victim: if the admission policy prefers the victim, nothing
-// more is evicted and reserve reports false. Preconditions: s.mu held;
-// n <= ringLen.
-func (s *shard) reserve(e *engine, n uint64, newKey bool, h uint64) (uint64, bool) {
+// offset to write them at, evicting at the tail as needed; newKey also
+// requires a free index entry. Preconditions: s.mu held; n <= ringLen/2.
+func (s *shard) reserve(e *engine, n uint64, newKey bool) uint64 {
 	defer s.clock.Done()
-	duel := newKey
 	lapSize := s.lapMask + 1
 	for {
 		h := s.head.Load()
@@ -427,9 +462,7 @@ func (s *shard) reserve(e *engine, n uint64, newKey bool, h uint64) (uint64, boo
 			if s.wrapPending {
 				// The tail is still in the previous lap; it must reach the
 				// old wrap point before the head may jump again.
-				if !s.evictOne(e, h, &duel) {
-					return 0, false
-				}
+				s.evictOne(e)
 				continue
 			}
 			s.wrapEnd = h
@@ -439,17 +472,9 @@ func (s *shard) reserve(e *engine, n uint64, newKey bool, h uint64) (uint64, boo
 			continue
 		}
 		if h+n <= s.tail.Load()+lapSize && (!newKey || s.count.Load() < s.maxCount) {
-			return h, true
+			return h
 		}
-		if s.count.Load() == 0 && s.tail.Load() == h {
-			// Nothing left to evict and it still does not fit: only
-			// possible for a record larger than the ring, which callers
-			// rule out.
-			return 0, false
-		}
-		if !s.evictOne(e, h, &duel) {
-			return 0, false
-		}
+		s.evictOne(e)
 	}
 }
 
@@ -469,17 +494,27 @@ func (s *shard) advanceTailPastWrap() {
 // acquire-release semantics does, and it is a full barrier on amd64.
 func (s *shard) setTail(t uint64) { s.tail.Swap(t) }
 
-// evictOne advances the tail past one record: a dead or expired record is
-// dropped, a live one gets a second chance (copied to the head) if
-// referenced, or is the victim. With *duel set, the victim first duels the
-// newcomer with hash cand (and *duel is cleared): if the policy keeps the
-// victim, evictOne changes nothing and reports false.
+// evictOne advances the tail past one record, the W-TinyLFU way:
+//
+//   - a dead or expired record is dropped;
+//   - a window record (rare at the tail: the window is young) is copied
+//     to the head, still in the window;
+//   - a main record whose reference bit is set gets a second chance
+//     (copied to the head, bit cleared);
+//   - otherwise the main record is the victim. If the window is over its
+//     quota, its oldest record is the candidate and TinyLFU picks which
+//     of the two leaves: a winning candidate is promoted to main in place
+//     and the victim evicted; a losing one is dropped and the victim,
+//     having proved more frequent, is copied forward. With the window
+//     within its quota the victim is simply evicted (main is over its
+//     share).
+//
 // Preconditions: s.mu held; the ring is not empty.
-func (s *shard) evictOne(e *engine, cand uint64, duel *bool) bool {
+func (s *shard) evictOne(e *engine) {
 	t := s.tail.Load()
 	if s.wrapPending && t == s.wrapEnd {
 		s.advanceTailPastWrap()
-		return true
+		return
 	}
 	p := s.phys(t)
 	hdr := header(s.r.Load64(p))
@@ -495,13 +530,35 @@ func (s *shard) evictOne(e *engine, cand uint64, duel *bool) bool {
 			panic("larder: live record without a slot")
 		}
 		expired := hdr.hasExpiry() && int64(s.r.Load64(p+hdrSize)) <= e.now()
-		if !expired && s.clock.Decide(sl.ref()) == eviction.Reinsert && s.reinsert(e, i, t, size) {
-			return true
+		quota := int64(e.pol.windowFrac() * float64(s.ringLen))
+		if hdr.window() && !expired {
+			if s.windowBytes <= quota && s.reinsert(e, i, t, size, sl.ref()) {
+				return // still young enough for the window: keep it there
+			}
+			// The window is over its share and this is its oldest record:
+			// it moves to main (as Caffeine's window overflows into main
+			// while main has room) and meets the hand as a main record.
+			s.promote(t)
+			hdr &^= hdrWindow
 		}
-		if !expired && *duel {
-			*duel = false
-			if !e.pol.admit(cand, h) {
-				return false
+		switch {
+		case expired:
+		case s.clock.Decide(sl.ref()) == eviction.Reinsert:
+			if s.reinsert(e, i, t, size, false) {
+				return
+			}
+		case s.windowBytes > quota:
+			if cand, ch, ok := s.nextCandidate(e); ok {
+				if !e.pol.admit(ch, h) {
+					s.drop(e, ch, cand)
+					s.rejections.Add(1)
+					i, _, _ = s.findPos(e, h, t) // the drop may have shifted the victim's slot
+					if s.reinsert(e, i, t, size, false) {
+						return
+					}
+				} else {
+					s.promote(cand)
+				}
 			}
 		}
 		s.claim(i)
@@ -512,6 +569,9 @@ func (s *shard) evictOne(e *engine, cand uint64, duel *bool) bool {
 		} else {
 			s.evictions.Add(1)
 		}
+		if hdr.window() {
+			s.windowBytes -= int64(size)
+		}
 	}
 	s.setTail(t + size)
 	s.usedBytes.Add(-int64(size))
@@ -519,14 +579,63 @@ func (s *shard) evictOne(e *engine, cand uint64, duel *bool) bool {
 	if invariants.Enabled {
 		s.checkInvariants(e)
 	}
-	return true
+}
+
+// nextCandidate advances the window hand to the oldest live window record
+// and returns its offset and key hash. The window hand walks the ring in
+// log order between the tail and the head, skipping main and dead records.
+// Preconditions: s.mu held.
+func (s *shard) nextCandidate(e *engine) (uint64, uint64, bool) {
+	head := s.head.Load()
+	if int64(s.whand-s.tail.Load()) < 0 {
+		s.whand = s.tail.Load()
+	}
+	for s.whand != head {
+		if s.wrapPending && s.whand == s.wrapEnd {
+			s.whand = s.wrapEnd&^s.lapMask + s.lapMask + 1
+			continue
+		}
+		off := s.whand
+		p := s.phys(off)
+		hdr := header(s.r.Load64(p))
+		s.whand += uint64(hdr.size())
+		if hdr.window() && !hdr.dead() {
+			return off, e.hash(s.r.Bytes(p+hdr.keyAt(), hdr.keyLen())), true
+		}
+	}
+	return 0, 0, false
+}
+
+// promote moves the window record at off into the main region, in place.
+func (s *shard) promote(off uint64) {
+	p := s.phys(off)
+	hdr := header(s.r.Load64(p))
+	s.windowBytes -= int64(hdr.size())
+	// Why an atomic store: readers load header words concurrently.
+	s.r.Store64(p, uint64(hdr&^hdrWindow))
+}
+
+// drop evicts the live record at off (key hash h) that is not at the tail:
+// its slot goes now, its bytes when the tail passes.
+func (s *shard) drop(e *engine, h, off uint64) {
+	i, _, ok := s.findPos(e, h, off)
+	if !ok {
+		if invariants.Enabled {
+			panic("larder: window record without a slot")
+		}
+		return
+	}
+	s.claim(i)
+	s.kill(off)
+	s.remove(i)
+	s.count.Add(-1)
 }
 
 // reinsert moves the live record at the tail (logical t, its slot at i) to
-// the head with the reference bit cleared. It reports false, changing
+// the head, with the reference bit set to ref. It reports false, changing
 // nothing, when the head has no room without evicting (then the record is
 // evicted instead). Preconditions: s.mu held; t is the tail.
-func (s *shard) reinsert(e *engine, i, t, size uint64) bool {
+func (s *shard) reinsert(e *engine, i, t, size uint64, ref bool) bool {
 	h := s.head.Load()
 	if h&s.lapMask+size > s.ringLen || h+size > t+size+s.lapMask+1 {
 		return false
@@ -537,9 +646,105 @@ func (s *shard) reinsert(e *engine, i, t, size uint64) bool {
 	s.setTail(t + size)
 	s.r.Move(s.phys(h), s.phys(t), int(size))
 	s.head.Store(h + size)
-	s.publish(i, sl.withPos(h>>3)&^slotRef&^(pinsMask))
+	sl = sl.withPos(h>>3) &^ slotRef &^ pinsMask
+	if ref {
+		sl |= slotRef
+	}
+	s.publish(i, sl)
 	s.advanceTailPastWrap()
 	return true
+}
+
+// add adds delta to the counter at key. The fast path takes no lock: it
+// pins the counter's slot (a CAS that only succeeds while the slot still
+// names the record, which a writer must claim before it can move, replace
+// or reclaim the record, and claim waits for pins to drain), adds with
+// one atomic instruction in the arena, and unpins. Anything unusual (key
+// absent or expired, not a counter, slot sealed or busy) takes the lock.
+func (s *shard) add(e *engine, h uint64, key []byte, delta int64, expiry int64) (int64, error) {
+	if v, ok := s.addFast(e, h, key, delta); ok {
+		return v, nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return 0, ErrClosed
+	}
+	if _, _, off, found := s.find(e, h, key); found {
+		p := s.phys(off)
+		hdr := header(s.r.Load64(p))
+		if !hdr.hasExpiry() || int64(s.r.Load64(p+hdrSize)) > e.now() {
+			switch {
+			case hdr.counter():
+				// Lock-free adders may be adding too: stay atomic.
+				return s.r.Add64(p+hdr.valueAt(), delta), nil
+			case hdr.valLen() != counterSize:
+				return 0, ErrNotCounter
+			}
+			// An 8-byte value stored by Set: it becomes a counter, keeping
+			// its expiry.
+			var cur [counterSize]byte
+			copy(cur[:], s.r.Bytes(p+hdr.valueAt(), counterSize))
+			delta += int64(binary.NativeEndian.Uint64(cur[:]))
+			if hdr.hasExpiry() {
+				expiry = int64(s.r.Load64(p + hdrSize))
+			} else {
+				expiry = 0
+			}
+		}
+	}
+	var v [counterSize]byte
+	binary.NativeEndian.PutUint64(v[:], uint64(delta))
+	s.setLocked(e, h, key, v[:], expiry, hdrCounter, false)
+	return delta, nil
+}
+
+// counterSize is the length of a counter's value.
+const counterSize = 8
+
+func (s *shard) addFast(e *engine, h uint64, key []byte, delta int64) (int64, bool) {
+	tag := tagOf(h)
+	i := s.home(h, e.shardBits)
+	for d := uint64(0); d <= maxDist; d++ {
+		sl := s.loadSlot(i)
+		if !sl.live() {
+			return 0, false
+		}
+		if sl.tag() == tag {
+			off := logicalOf(s.head.Load(), sl.pos())
+			hdr, p, ok := s.readRecord(off)
+			if ok && hdr.keyLen() == len(key) && s.r.EqualAtomic(p+hdr.keyAt(), key) {
+				if !hdr.counter() || hdr.valLen() != counterSize || sl.pins() >= pinsSealed-1 ||
+					(hdr.hasExpiry() && int64(s.r.Load64(p+hdrSize)) <= e.now()) || !s.valid(off) {
+					return 0, false
+				}
+				// The header and key were validated against the tail above;
+				// the CAS succeeds only if the slot is unchanged since, so
+				// the record was neither reclaimed nor moved in between.
+				// The same CAS sets the reference bit: a counter in use is
+				// a used entry.
+				if !s.r.CompareAndSwap64(s.slotOff(i), uint64(sl), uint64((sl|slotRef)+pinOne)) {
+					return 0, false
+				}
+				v := s.r.Add64(p+hdr.valueAt(), delta)
+				s.unpin(i)
+				return v, true
+			}
+		}
+		i = s.next(i)
+	}
+	return 0, false
+}
+
+// unpin releases one pin of the slot at i. Pinned slots do not move (claim
+// waits), but readers may set the reference bit meanwhile, hence the loop.
+func (s *shard) unpin(i uint64) {
+	for {
+		sl := s.loadSlot(i)
+		if s.r.CompareAndSwap64(s.slotOff(i), uint64(sl), uint64(sl-pinOne)) {
+			return
+		}
+	}
 }
 
 // close poisons the shard: the tail jumps far ahead of every record, so

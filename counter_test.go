@@ -1,0 +1,115 @@
+package larder
+
+import (
+	"encoding/binary"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestAddBasics(t *testing.T) {
+	clk := &fakeClock{t: time.Unix(1000, 0)}
+	c := newTestCache(t, Config{MaxBytes: 1 << 20, Clock: clk}, nil)
+	k := []byte("hits")
+	v, err := c.Add(k, 5, time.Second)
+	require.NoError(t, err)
+	require.Equal(t, int64(5), v)
+	v, err = c.Add(k, -2, time.Hour) // the ttl of a later Add is ignored
+	require.NoError(t, err)
+	require.Equal(t, int64(3), v)
+	raw, ok := c.Get(k)
+	require.True(t, ok)
+	n, ok := CounterValue(raw)
+	require.True(t, ok)
+	require.Equal(t, int64(3), n)
+	left, ok := c.TTL(k)
+	require.True(t, ok)
+	require.Equal(t, time.Second, left)
+
+	clk.Advance(time.Second) // fixed window: expires one second after creation
+	_, ok = c.Get(k)
+	require.False(t, ok)
+	v, err = c.Add(k, 1, 0)
+	require.NoError(t, err)
+	require.Equal(t, int64(1), v, "an expired counter starts again")
+
+	require.NoError(t, c.Set([]byte("s"), []byte("not a counter")))
+	_, err = c.Add([]byte("s"), 1, 0)
+	require.ErrorIs(t, err, ErrNotCounter)
+
+	eight := make([]byte, 8)
+	binary.NativeEndian.PutUint64(eight, 40)
+	require.NoError(t, c.Set([]byte("e"), eight))
+	v, err = c.Add([]byte("e"), 2, 0)
+	require.NoError(t, err)
+	require.Equal(t, int64(42), v, "an 8-byte value is a counter")
+
+	_, err = c.Add(k, 1, -time.Second)
+	require.ErrorIs(t, err, ErrInvalidTTL)
+	require.NoError(t, c.Close())
+	_, err = c.Add(k, 1, 0)
+	require.ErrorIs(t, err, ErrClosed)
+}
+
+func TestAddAllocs(t *testing.T) {
+	c := newTestCache(t, Config{MaxBytes: 1 << 20}, nil)
+	k := []byte("counter")
+	_, err := c.Add(k, 1, 0)
+	require.NoError(t, err)
+	allocs := testing.AllocsPerRun(1000, func() { _, _ = c.Add(k, 1, 0) })
+	require.Zero(t, allocs)
+}
+
+// TestAddNoLostUpdates has goroutines add to one counter while others
+// churn the same shard; the total must be exact.
+func TestAddNoLostUpdates(t *testing.T) {
+	c := newTestCache(t, Config{MaxBytes: 128 << 10, Shards: 1}, nil)
+	k := []byte("rate:client-1")
+	const adders, perAdder = 4, 5000
+	var wg sync.WaitGroup
+	for a := 0; a < adders; a++ {
+		wg.Go(func() {
+			for i := 0; i < perAdder; i++ {
+				_, err := c.Add(k, 1, 0)
+				require.NoError(t, err)
+			}
+		})
+	}
+	for w := 0; w < 2; w++ {
+		wg.Go(func() {
+			val := make([]byte, 100)
+			for i := 0; i < 20000; i++ {
+				require.NoError(t, c.Set(fmt.Appendf(nil, "churn-%d-%d", w, i), val))
+				if i%64 == 0 {
+					c.Get(k) // keep the counter referenced, as a live limiter would
+				}
+			}
+		})
+	}
+	wg.Wait()
+	raw, ok := c.Get(k)
+	require.True(t, ok, "the hot counter was evicted")
+	n, _ := CounterValue(raw)
+	require.Equal(t, int64(adders*perAdder), n)
+	require.Positive(t, c.Stats().Evictions)
+}
+
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (f *fakeClock) Now() time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.t
+}
+
+func (f *fakeClock) Advance(d time.Duration) {
+	f.mu.Lock()
+	f.t = f.t.Add(d)
+	f.mu.Unlock()
+}
