@@ -2,6 +2,7 @@ package larder
 
 import (
 	"fmt"
+	"math"
 	"math/bits"
 	"math/rand/v2"
 	"sync/atomic"
@@ -117,7 +118,11 @@ func (e *engine) expiryFor(ttl time.Duration) int64 {
 	if ttl <= 0 {
 		return 0
 	}
-	return max(e.now()+int64(ttl), 1)
+	now := e.now()
+	if int64(ttl) > math.MaxInt64-now {
+		return math.MaxInt64 // saturate: a TTL of centuries is "never" in practice
+	}
+	return max(now+int64(ttl), 1)
 }
 
 func (e *engine) get(dst, key []byte) ([]byte, bool) {

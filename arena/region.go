@@ -2,6 +2,7 @@ package arena
 
 import (
 	"encoding/binary"
+	"slices"
 	"sync/atomic"
 	"unsafe"
 )
@@ -55,22 +56,24 @@ func (r *Region) InRange(off, n int) bool {
 }
 
 // AppendAtomic appends the n bytes at off (8-byte aligned) to dst, reading
-// them with atomic word loads. The caller must check InRange(off,
-// roundUp(n)) first.
+// them with atomic word loads. It writes nothing past the bytes it appends
+// (dst's spare capacity may hold the caller's data), and when it must grow
+// dst the new array holds only dst and the value, never other arena bytes.
+// The caller must check InRange(off, roundUp(n)) first.
 func (r *Region) AppendAtomic(dst []byte, off, n int) []byte {
 	start := len(dst)
-	// Grow once, with a word of slack so whole words can be written.
-	if cap(dst)-start < n+WordSize {
-		nd := make([]byte, start, start+n+WordSize)
-		copy(nd, dst)
-		dst = nd
+	dst = slices.Grow(dst, n)[:start+n]
+	out := dst[start:]
+	full := n &^ (WordSize - 1)
+	for i := 0; i < full; i += WordSize {
+		binary.NativeEndian.PutUint64(out[i:], atomic.LoadUint64(r.word(off+i)))
 	}
-	buf := dst[start : start+n+WordSize]
-	i := 0
-	for ; i < n; i += WordSize {
-		binary.NativeEndian.PutUint64(buf[i:], atomic.LoadUint64(r.word(off+i)))
+	if full < n {
+		var last [WordSize]byte
+		binary.NativeEndian.PutUint64(last[:], atomic.LoadUint64(r.word(off+full)))
+		copy(out[full:], last[:])
 	}
-	return dst[:start+n]
+	return dst
 }
 
 // EqualAtomic reports whether the len(key) bytes at off (8-byte aligned)
