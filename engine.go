@@ -180,7 +180,6 @@ func (e *engine) set(key, value []byte, ttl time.Duration) error {
 		return ErrClosed
 	}
 	h := e.hash(key)
-	e.pol.record(h)
 	_, err := e.shardFor(h).set(e, h, key, value, e.expiryFor(ttl), 0, false)
 	return err
 }

@@ -42,7 +42,9 @@ func (s *shard) checkInvariants(e *engine) {
 			panic(fmt.Sprintf("larder: slot %d left with pins %d", i, sl.pins()))
 		}
 	}
-	// Walk the ring: every record not marked dead must own a slot.
+	// Walk the ring: every record not marked dead must own a slot, and the
+	// live window records must add up to windowBytes.
+	window := int64(0)
 	for off := tail; off != head; {
 		if s.wrapPending && off == s.wrapEnd {
 			off = s.wrapEnd&^s.lapMask + s.lapMask + 1
@@ -52,6 +54,9 @@ func (s *shard) checkInvariants(e *engine) {
 		if !hdr.magicOK() {
 			panic(fmt.Sprintf("larder: ring walk hit a bad header at %d (tail %d head %d)", off, tail, head))
 		}
+		if !hdr.dead() && hdr.window() {
+			window += int64(hdr.size())
+		}
 		if !hdr.dead() {
 			key := s.r.Bytes(s.phys(off)+hdr.keyAt(), hdr.keyLen())
 			if _, _, ok := s.findPos(e, e.hash(key), off); !ok {
@@ -60,6 +65,9 @@ func (s *shard) checkInvariants(e *engine) {
 			}
 		}
 		off += uint64(hdr.size())
+	}
+	if window != s.windowBytes {
+		panic(fmt.Sprintf("larder: window records hold %d bytes, windowBytes %d", window, s.windowBytes))
 	}
 	if live != s.count.Load() {
 		panic(fmt.Sprintf("larder: %d live slots, count %d", live, s.count.Load()))

@@ -51,6 +51,7 @@ type shard struct {
 	wrapPending bool   // the tail has not reached wrapEnd yet
 	whand       uint64 // window hand: next record to consider leaving the window
 	windowBytes int64  // bytes of live window records
+	incoming    int64  // size of the window record a Set is making room for
 	clock       eviction.Clock
 	closed      bool
 	checks      uint64 // calls of checkInvariants
@@ -369,7 +370,11 @@ func (s *shard) setLocked(e *engine, h uint64, key, value []byte, expiry int64, 
 		flags |= hdrExpiry
 	}
 	size := recordSize(len(key), len(value), expiry != 0)
+	if flags&hdrWindow != 0 {
+		s.incoming = int64(size) // evictions count the newcomer against the window
+	}
 	off := s.reserve(e, uint64(size), !found)
+	s.incoming = 0
 	// Write the record into bytes no reader trusts yet.
 	p := s.phys(off)
 	hdr := makeHeader(len(key), len(value), flags)
@@ -402,6 +407,7 @@ func (s *shard) setLocked(e *engine, h uint64, key, value []byte, expiry int64, 
 		}
 		s.count.Add(1)
 	}
+	s.rebalance(e)
 	if s.sets.Add(1)%adaptEvery == 0 {
 		e.pol.adapt(e)
 	}
@@ -530,9 +536,11 @@ func (s *shard) evictOne(e *engine) {
 			panic("larder: live record without a slot")
 		}
 		expired := hdr.hasExpiry() && int64(s.r.Load64(p+hdrSize)) <= e.now()
-		quota := int64(e.pol.windowFrac() * float64(s.ringLen))
+		// The window's share is of the bytes in use, not of the ring: a
+		// shard limited by its index may use only part of its ring.
+		quota := int64(e.pol.windowFrac() * float64(s.usedBytes.Load()))
 		if hdr.window() && !expired {
-			if s.windowBytes <= quota && s.reinsert(e, i, t, size, sl.ref()) {
+			if s.windowBytes <= quota && s.clock.Decide(true) == eviction.Reinsert && s.reinsert(e, i, t, size, sl.ref()) {
 				return // still young enough for the window: keep it there
 			}
 			// The window is over its share and this is its oldest record:
@@ -547,7 +555,7 @@ func (s *shard) evictOne(e *engine) {
 			if s.reinsert(e, i, t, size, false) {
 				return
 			}
-		case s.windowBytes > quota:
+		case s.windowBytes+s.incoming > quota:
 			if cand, ch, ok := s.nextCandidate(e); ok {
 				if !e.pol.admit(ch, h) {
 					s.drop(e, ch, cand)
@@ -604,6 +612,22 @@ func (s *shard) nextCandidate(e *engine) (uint64, uint64, bool) {
 		}
 	}
 	return 0, 0, false
+}
+
+// rebalance moves the oldest window records to main, without a duel, while
+// the window is over its share: this is how the window drains while the
+// cache is filling (main has room) and after the climber shrinks it.
+// Once full, window records leave one per insertion through the duel in
+// evictOne. Preconditions: s.mu held.
+func (s *shard) rebalance(e *engine) {
+	quota := int64(e.pol.windowFrac() * float64(s.usedBytes.Load()))
+	for s.windowBytes > quota {
+		off, _, ok := s.nextCandidate(e)
+		if !ok {
+			return
+		}
+		s.promote(off)
+	}
 }
 
 // promote moves the window record at off into the main region, in place.
