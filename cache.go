@@ -2,6 +2,7 @@ package larder
 
 import (
 	"encoding/binary"
+	"runtime"
 	"time"
 
 	"github.com/larder-cache/larder/stats"
@@ -21,7 +22,11 @@ func New(cfg Config) (*Cache, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Cache{e: e}, nil
+	c := &Cache{e: e}
+	// A cache dropped without Close still stops its expiry sweeper and
+	// frees its memory (the engine does not point back at c).
+	runtime.AddCleanup(c, func(e *engine) { e.close() }, e)
+	return c, nil
 }
 
 // Get returns a copy of the value stored for key, which the caller owns, and

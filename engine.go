@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/bits"
 	"math/rand/v2"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 
 	"github.com/larder-cache/larder/arena"
 	"github.com/larder-cache/larder/stats"
+	"github.com/larder-cache/larder/ttl"
 )
 
 // engine is the cache behind the public Cache: the shards, the region they
@@ -30,6 +32,12 @@ type engine struct {
 	epoch      time.Time
 
 	pol       *policy
+	loads     loaderGroup // GetOrLoad's in-flight loads
+	janitorMu sync.Mutex
+	janitor   *ttl.Janitor // started by the first store with a TTL
+	// janitorOn is set once the janitor started. Why atomic: every store
+	// with a TTL checks it without taking janitorMu.
+	janitorOn atomic.Bool
 	closed    atomic.Bool
 	lookups   stats.Lookups
 	budget    int64
@@ -113,10 +121,34 @@ func (e *engine) now() int64 {
 	return int64(time.Since(e.epoch))
 }
 
+// sweepPeriod is how often the janitor trims expired records.
+const sweepPeriod = 250 * time.Millisecond
+
+// startJanitor starts the expiry sweeper once.
+func (e *engine) startJanitor() {
+	e.janitorMu.Lock()
+	defer e.janitorMu.Unlock()
+	if e.janitor != nil || e.closed.Load() {
+		return
+	}
+	e.janitor = ttl.Start(sweepPeriod, e.sweep)
+	e.janitorOn.Store(true)
+}
+
+// sweep visits every shard once.
+func (e *engine) sweep() {
+	for i := range e.shards {
+		e.shards[i].sweep(e)
+	}
+}
+
 // expiryFor converts a TTL into an absolute expiry (0 = none).
 func (e *engine) expiryFor(ttl time.Duration) int64 {
 	if ttl <= 0 {
 		return 0
+	}
+	if !e.janitorOn.Load() {
+		e.startJanitor()
 	}
 	now := e.now()
 	if int64(ttl) > math.MaxInt64-now {
@@ -263,6 +295,7 @@ func (e *engine) snapshot() stats.Snapshot {
 		s.Entries += uint64(sh.count.Load())
 		s.BytesInUse += uint64(sh.usedBytes.Load())
 	}
+	e.loads.fill(&s)
 	s.BudgetBytes = uint64(e.budget)
 	s.AllocatedBytes = uint64(e.allocated)
 	return s
@@ -274,6 +307,11 @@ func (e *engine) close() {
 	if e.closed.Swap(true) {
 		return
 	}
+	e.janitorMu.Lock()
+	if e.janitor != nil {
+		e.janitor.Stop()
+	}
+	e.janitorMu.Unlock()
 	for i := range e.shards {
 		e.shards[i].close()
 	}

@@ -47,14 +47,15 @@ type shard struct {
 	maxCount int64  // entries allowed: 3/4 of the slots, so probes stay short
 
 	// Writer-only state (under mu).
-	wrapEnd     uint64 // logical offset where the head last jumped to a new lap
-	wrapPending bool   // the tail has not reached wrapEnd yet
-	whand       uint64 // window hand: next record to consider leaving the window
-	windowBytes int64  // bytes of live window records
-	incoming    int64  // size of the window record a Set is making room for
-	clock       eviction.Clock
-	closed      bool
-	checks      uint64 // calls of checkInvariants
+	wrapEnd      uint64 // logical offset where the head last jumped to a new lap
+	wrapPending  bool   // the tail has not reached wrapEnd yet
+	whand        uint64 // window hand: next record to consider leaving the window
+	windowBytes  int64  // bytes of live window records
+	incoming     int64  // size of the window record a Set is making room for
+	ringReleased bool   // the ring's pages were returned to the OS while empty
+	clock        eviction.Clock
+	closed       bool
+	checks       uint64 // calls of checkInvariants
 
 	// Counters written under mu, read by Stats without it.
 	count       atomic.Int64 // live entries
@@ -408,6 +409,8 @@ func (s *shard) setLocked(e *engine, h uint64, key, value []byte, expiry int64, 
 		s.count.Add(1)
 	}
 	s.rebalance(e)
+	s.trim(e, trimPerSet)
+	s.ringReleased = false
 	if s.sets.Add(1)%adaptEvery == 0 {
 		e.pol.adapt(e)
 	}
@@ -612,6 +615,56 @@ func (s *shard) nextCandidate(e *engine) (uint64, uint64, bool) {
 		}
 	}
 	return 0, 0, false
+}
+
+// trimPerSet bounds the expired records a Set reclaims at its shard's tail.
+const trimPerSet = 4
+
+// trim drops up to max dead or expired records at the tail, stopping at
+// the first live one, and reports how many it dropped. Preconditions:
+// s.mu held.
+func (s *shard) trim(e *engine, max int) int {
+	n := 0
+	for ; n < max; n++ {
+		t := s.tail.Load()
+		if t == s.head.Load() {
+			break
+		}
+		if s.wrapPending && t == s.wrapEnd {
+			s.advanceTailPastWrap()
+			continue
+		}
+		p := s.phys(t)
+		hdr := header(s.r.Load64(p))
+		if !hdr.dead() && (!hdr.hasExpiry() || int64(s.r.Load64(p+hdrSize)) > e.now()) {
+			break
+		}
+		s.evictOne(e) // drops it: dead or expired
+	}
+	return n
+}
+
+// sweep is the janitor's visit: trim the tail in bounded steps and, if the
+// shard is left empty, give its ring pages back to the OS.
+func (s *shard) sweep(e *engine) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return
+	}
+	for s.trim(e, 256) == 256 {
+		s.mu.Unlock() // let writers in between steps
+		s.mu.Lock()
+		if s.closed {
+			return
+		}
+	}
+	if s.count.Load() == 0 && !s.ringReleased {
+		// Every byte of the ring is behind the tail: no reader can trust
+		// any of it, so its pages may go (reads see zeros until reuse).
+		s.r.ReleaseRange(s.ringOff, int(s.ringLen))
+		s.ringReleased = true
+	}
 }
 
 // rebalance moves the oldest window records to main, without a duel, while

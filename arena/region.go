@@ -109,6 +109,17 @@ func (r *Region) Move(dst, src, n int) { writeBytes(r.mem[dst:dst+n], r.mem[src:
 // Zero clears n bytes at off (the writer's own bytes, as for Write).
 func (r *Region) Zero(off, n int) { clearBytes(r.mem[off : off+n]) }
 
+// ReleaseRange returns the whole pages inside [off, off+n) to the OS; later
+// reads of them see zeros. Preconditions: no reader trusts those bytes.
+func (r *Region) ReleaseRange(off, n int) {
+	const page = 4096
+	start := (off + page - 1) &^ (page - 1)
+	end := (off + n) &^ (page - 1)
+	if end > start {
+		r.rel.release(r.mem[start:end])
+	}
+}
+
 // Release returns the Region's pages to the operating system. Later reads
 // see zeros; the Region stays addressable (see the package doc).
 // Preconditions: no writer is running; readers may be.
