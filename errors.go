@@ -19,6 +19,10 @@ var (
 	ErrInvalidConfig = errors.New("larder: invalid config")
 	// ErrInvalidTTL is returned for a negative TTL.
 	ErrInvalidTTL = errors.New("larder: invalid TTL")
+	// ErrNotStored is returned by Add when it had to create a counter but
+	// the index had no free slot near the key's home (only hostile or
+	// degenerate keys fill a probe window); the counter does not exist.
+	ErrNotStored = errors.New("larder: entry not stored")
 	// ErrNotCounter is returned by Add when the key holds a value that is
 	// not an 8-byte counter.
 	ErrNotCounter = errors.New("larder: value is not a counter")

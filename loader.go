@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -100,7 +101,11 @@ func (c *Cache) GetOrLoad(ctx context.Context, key []byte, load func(ctx context
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	return e.loads.do(ctx, e, key, load)
+	v, err := e.loads.do(ctx, e, key, load)
+	// c's cleanup closes the engine once c is unreachable: keep c alive
+	// while this caller waits, or the store could fail with ErrClosed.
+	runtime.KeepAlive(c)
+	return v, err
 }
 
 // loaderFunc is the type of GetOrLoad's load.

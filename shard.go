@@ -772,7 +772,9 @@ func (s *shard) add(e *engine, h uint64, key []byte, delta int64, expiry int64) 
 	}
 	var v [counterSize]byte
 	binary.NativeEndian.PutUint64(v[:], uint64(delta))
-	s.setLocked(e, h, key, v[:], expiry, hdrCounter, false)
+	if !s.setLocked(e, h, key, v[:], expiry, hdrCounter, false) {
+		return 0, ErrNotStored
+	}
 	return delta, nil
 }
 
