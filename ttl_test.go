@@ -52,7 +52,7 @@ func TestTTLSemantics(t *testing.T) {
 // of a 1 s TTL, lets them expire, and checks the sweep gives the bytes back.
 func TestExpiredMemoryReclaimed(t *testing.T) {
 	n := 1_000_000
-	if testing.Short() {
+	if testing.Short() || raceEnabled {
 		n = 100_000
 	}
 	clk := &fakeClock{t: time.Unix(0, 0)}
