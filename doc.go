@@ -47,10 +47,34 @@
 //
 // # Policy
 //
-// The ring's tail is a CLOCK hand. When a Set needs room, the record at
-// the tail is dropped if dead, expired or unreferenced; a referenced one
-// is copied to the head with its bit cleared (a second chance), at most
-// eviction.MaxSecondChances times per eviction. The index also caps a
-// shard at 3/4 load, and an entry is never stored more than maxDist slots
-// from its home, so probes stay short even for hostile keys.
+// W-TinyLFU on a log (policy.go, shard.evictOne). A new key's record is
+// flagged as being in the admission window; everything else is main. The
+// ring's tail is a CLOCK hand over main: a referenced record is copied to
+// the head with its bit cleared (a second chance), an unreferenced one is
+// the victim. While the window is over its share, a second hand walks the
+// log from the tail to the oldest window record, the candidate, and a
+// TinyLFU filter (eviction/: a 4-bit count-min sketch behind a doorkeeper
+// Bloom filter, halved every 10x capacity accesses, shared by all shards)
+// decides: a more frequent candidate is promoted in place and the victim
+// evicted; otherwise the candidate is dropped and the victim, having proved
+// the more frequent, is copied forward. Dead, deleted and expired records
+// are dropped whenever the hand passes them. Gets record frequencies
+// without a lock (saturated counters are not written). The window's share
+// starts at 1% and is tuned by hill climbing on the hit ratio measured
+// from the striped hit/miss counters, so reads pay nothing for it.
+//
+// The index caps a shard at 3/4 load, and an entry is never stored more
+// than maxDist slots from its home, so probes stay short even for hostile
+// keys. Default shard counts keep small caches in one shard: per-shard
+// policies on slivers lose hit ratio.
+//
+// # Expiry and counters
+//
+// A record with a TTL carries its expiry; readers treat it as a miss from
+// that instant. Expired records are reclaimed by the hand, by every Set
+// (a few at its shard's tail) and by a janitor goroutine per cache, started
+// by the first TTL (package ttl). Counters are 8-byte records whose value
+// word Add updates with one atomic add after pinning the slot: writers
+// claim a slot (waiting for pins to drain) before they move, replace or
+// reclaim its record, so no add is lost.
 package larder
