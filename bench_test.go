@@ -80,3 +80,48 @@ func BenchmarkSet(b *testing.B) {
 		}
 	})
 }
+
+func BenchmarkAddHotKey(b *testing.B) {
+	c, err := New(Config{MaxBytes: 64 << 20})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	key := []byte("rate:hot")
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := c.Add(key, 1, 0); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+func BenchmarkAdd1MKeys(b *testing.B) {
+	const n = 1 << 20
+	c, err := New(Config{MaxBytes: n * 96, AvgEntrySize: 24})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	keys := make([]byte, 16*n)
+	for i := 0; i < n; i++ {
+		binary.LittleEndian.PutUint64(keys[16*i:], uint64(i))
+		if _, err := c.Add(keys[16*i:16*i+16], 1, 0); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var seed atomic.Uint64
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		rng := rand.New(rand.NewPCG(seed.Add(1), 3))
+		for pb.Next() {
+			i := rng.IntN(n)
+			if _, err := c.Add(keys[16*i:16*i+16], 1, 0); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
