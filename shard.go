@@ -807,6 +807,13 @@ func (s *shard) addFast(e *engine, h uint64, key []byte, delta int64) (int64, bo
 				}
 				v := s.r.Add64(p+hdr.valueAt(), delta)
 				s.unpin(i)
+				// Close releases the pages without waiting for pins. If
+				// it has begun, the add may have hit a zeroed page: the
+				// slow path reports ErrClosed. If not, the add (an atomic
+				// before this load) came before the release.
+				if e.closed.Load() {
+					return 0, false
+				}
 				return v, true
 			}
 		}
