@@ -2,6 +2,7 @@ package larder
 
 import (
 	"fmt"
+	"math"
 	"math/bits"
 	"runtime"
 	"time"
@@ -69,6 +70,9 @@ const (
 func (cfg *Config) validate() error {
 	if cfg.MaxBytes < MinMaxBytes {
 		return fmt.Errorf("%w: MaxBytes is %d, the minimum is %d", ErrBudgetTooSmall, cfg.MaxBytes, MinMaxBytes)
+	}
+	if cfg.MaxBytes > math.MaxInt/2 {
+		return fmt.Errorf("%w: MaxBytes %d is more than this platform can address", ErrInvalidConfig, cfg.MaxBytes)
 	}
 	if cfg.Shards < 0 || cfg.Shards > maxShards || (cfg.Shards > 0 && cfg.Shards&(cfg.Shards-1) != 0) {
 		return fmt.Errorf("%w: Shards is %d, want 0 or a power of two up to %d", ErrInvalidConfig, cfg.Shards, maxShards)

@@ -32,9 +32,9 @@ func waitOrDump(t *testing.T, wg *sync.WaitGroup, limit time.Duration) {
 }
 
 // TestCloseDuringEveryOperation closes caches while goroutines run every
-// method. Nothing may crash or hang, no
-// read may return a malformed value, and every call that starts after
-// Close returned reports ErrClosed or a miss.
+// method. Nothing may crash or hang, no read may return a malformed value,
+// and every call that starts after Close returned reports ErrClosed or a
+// miss.
 func TestCloseDuringEveryOperation(t *testing.T) {
 	rounds := 60
 	if testing.Short() {
@@ -346,4 +346,65 @@ func TestGetExposesNoRingBytes(t *testing.T) {
 			require.NotContains(t, string(v[:cap(v)]), "S", "Get(k%d) = %q has another entry's bytes past its length: %q", i, v, v[:cap(v)])
 		}
 	}
+}
+
+// TestAddRacingClose closes caches while goroutines add to a counter on
+// Add's lock-free path. An Add that returns no error must return the
+// counter's true value: here always above base. (Close releasing the pages
+// under an Add in flight made it return 1, the add applied to a zeroed
+// page.)
+func TestAddRacingClose(t *testing.T) {
+	rounds := 250
+	if testing.Short() {
+		rounds = 60
+	}
+	const base = 1 << 40
+	key := []byte("counter")
+	bad := 0
+	lowest := int64(base)
+	for round := 0; round < rounds; round++ {
+		c, err := New(Config{MaxBytes: 64 << 10, Shards: 1})
+		require.NoError(t, err)
+		n, err := c.Add(key, base, 0)
+		require.NoError(t, err)
+		require.Equal(t, int64(base), n)
+		var wg sync.WaitGroup
+		var running atomic.Int32
+		var roundBad atomic.Int64
+		var roundLowest atomic.Int64
+		roundLowest.Store(base)
+		var otherErr atomic.Value
+		for g := 0; g < 3; g++ {
+			wg.Go(func() {
+				running.Add(1)
+				for i := 0; i < 5000; i++ {
+					n, err := c.Add(key, 1, 0)
+					if err != nil {
+						if !errors.Is(err, ErrClosed) {
+							otherErr.CompareAndSwap(nil, err.Error())
+						}
+						return
+					}
+					if n <= base {
+						roundBad.Add(1)
+						if n < roundLowest.Load() {
+							roundLowest.Store(n)
+						}
+					}
+				}
+			})
+		}
+		for running.Load() < 3 {
+			runtime.Gosched()
+		}
+		time.Sleep(time.Duration(round%40) * time.Microsecond)
+		require.NoError(t, c.Close())
+		waitOrDump(t, &wg, time.Minute)
+		require.Nil(t, otherErr.Load(), "Add racing Close returned an error other than ErrClosed")
+		if roundBad.Load() > 0 {
+			bad++
+			lowest = min(lowest, roundLowest.Load())
+		}
+	}
+	require.Zero(t, bad, "rounds (of %d) where an Add racing Close returned a wrong count without error (lowest: %d)", rounds, lowest)
 }

@@ -71,6 +71,9 @@ func checkHeader(t *testing.T, keyLen, valLen int, flags uint8) {
 	if flags&4 != 0 {
 		fl |= hdrCounter
 	}
+	if flags&8 != 0 {
+		fl |= hdrWindow
+	}
 	h := makeHeader(keyLen, valLen, fl)
 	require.True(t, h.magicOK())
 	require.Equal(t, keyLen, h.keyLen())
@@ -78,6 +81,7 @@ func checkHeader(t *testing.T, keyLen, valLen int, flags uint8) {
 	require.Equal(t, flags&1 != 0, h.dead())
 	require.Equal(t, flags&2 != 0, h.hasExpiry())
 	require.Equal(t, flags&4 != 0, h.counter())
+	require.Equal(t, flags&8 != 0, h.window())
 	require.Equal(t, recordSize(keyLen, valLen, h.hasExpiry()), h.size())
 	require.Zero(t, h.keyAt()%8)
 	require.Zero(t, h.valueAt()%8)
@@ -85,12 +89,18 @@ func checkHeader(t *testing.T, keyLen, valLen int, flags uint8) {
 	require.GreaterOrEqual(t, h.valueAt(), h.keyAt()+keyLen)
 	require.GreaterOrEqual(t, h.size(), h.valueAt()+valLen)
 	require.Less(t, h.size(), h.valueAt()+valLen+8)
-	// Marking dead (what markDead does) changes nothing else.
-	d := h | hdrDead
-	require.True(t, d.dead())
-	require.Equal(t, h.size(), d.size())
-	require.Equal(t, keyLen, d.keyLen())
-	require.Equal(t, valLen, d.valLen())
+	// Marking dead (kill) and leaving the window (promote) change nothing
+	// else.
+	for _, d := range []header{h | hdrDead, h &^ hdrWindow} {
+		require.True(t, d.magicOK())
+		require.Equal(t, h.size(), d.size())
+		require.Equal(t, keyLen, d.keyLen())
+		require.Equal(t, valLen, d.valLen())
+		require.Equal(t, h.counter(), d.counter())
+		require.Equal(t, h.hasExpiry(), d.hasExpiry())
+	}
+	require.True(t, (h | hdrDead).dead())
+	require.False(t, (h &^ hdrWindow).window())
 }
 
 func checkSlot(t *testing.T, tag, dist, pos, head uint64) {
@@ -202,7 +212,7 @@ func TestWriteSeeds(t *testing.T) {
 	}
 	seeds := map[string]rec{
 		"zero":           {},
-		"max_lengths":    {keyLen: MaxKeyLen, valLen: MaxValueLen, flags: 7, tag: ^uint64(0), dist: maxDist, pos: ^uint64(0), head: ^uint64(0), word: ^uint64(0)},
+		"max_lengths":    {keyLen: MaxKeyLen, valLen: MaxValueLen, flags: 15, tag: ^uint64(0), dist: maxDist, pos: ^uint64(0), head: ^uint64(0), word: ^uint64(0)},
 		"magic_only":     {keyLen: 10, valLen: 22, flags: 2, tag: 5, dist: 1, pos: 1 << 20, head: 1 << 30, word: recordMagic},
 		"huge_value":     {keyLen: 3, valLen: 1<<32 - 8, word: recordMagic | 10<<32 | (1<<32 - 8)},
 		"expiry_at_end":  {keyLen: 1, valLen: 1, flags: 2, word: recordMagic | hdrExpiry | 10<<32 | MinMaxBytes},

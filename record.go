@@ -69,6 +69,16 @@ func (h header) valueAt() int { return h.keyAt() + pad8(h.keyLen()) }
 // size returns the record's size in the ring.
 func (h header) size() int { return h.valueAt() + pad8(h.valLen()) }
 
+// size64 is size computed in 64 bits, for headers not yet trusted: on
+// 32-bit platforms a torn header's value length does not fit an int.
+func (h header) size64() uint64 {
+	n := uint64(hdrSize) + uint64(pad8(h.keyLen())) + (uint64(uint32(h))+7)&^7
+	if h.hasExpiry() {
+		n += expirySize
+	}
+	return n
+}
+
 // recordSize is the ring footprint of a record with these lengths.
 func recordSize(keyLen, valLen int, hasExpiry bool) int {
 	n := hdrSize + pad8(keyLen) + pad8(valLen)

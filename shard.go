@@ -139,7 +139,7 @@ func (s *shard) readRecord(off uint64) (h header, p int, ok bool) {
 	}
 	p = s.ringOff + int(phys)
 	h = header(s.r.Load64(p))
-	if !h.magicOK() || phys+uint64(h.size()) > s.ringLen {
+	if !h.magicOK() || phys+h.size64() > s.ringLen {
 		return 0, 0, false
 	}
 	return h, p, true

@@ -46,9 +46,9 @@ const (
 // Compile-time layout checks: the fields fill the word exactly and the
 // position window dwarfs any shard (newEngine caps shards at maxShardBytes).
 const (
-	_ uint = posShift + posBits - 64 // fails to compile if the fields overflow the word
-	_ uint = 64 - posShift - posBits // ... or leave bits unused
-	_ uint = posSpan/4 - maxShardBytes
+	_ uint64 = posShift + posBits - 64 // fails to compile if the fields overflow the word
+	_ uint64 = 64 - posShift - posBits // ... or leave bits unused
+	_ uint64 = posSpan/4 - maxShardBytes
 )
 
 func makeSlot(tag, dist, pos uint64) slot {

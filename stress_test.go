@@ -128,7 +128,10 @@ func TestConcurrentStress(t *testing.T) {
 				t.Errorf("first wrong read: %v", err)
 			}
 			require.Zero(t, wrong.Load(), "wrong reads")
-			require.Positive(t, c.Stats().Evictions)
+			st := c.Stats()
+			// A degenerate hash fills the probe window first: then the
+			// pressure shows as rejections rather than evictions.
+			require.Positive(t, st.Evictions+st.Rejections)
 		})
 	}
 }

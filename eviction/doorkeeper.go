@@ -12,7 +12,7 @@ const (
 
 	// doorkeeperMaxCapacity bounds the number of keys a Doorkeeper is
 	// sized for; larger requests are clamped.
-	doorkeeperMaxCapacity = 1 << 42
+	doorkeeperMaxCapacity = 1 << (30 + 12*(^uint(0)>>63)) // 2^42 on 64-bit, 2^30 where int is 32 bits
 
 	// doorkeeperSeed is added to the hash before re-mixing so that the
 	// doorkeeper's bit positions are unrelated to the sketch's counters.

@@ -15,7 +15,7 @@ const (
 
 	// sketchMaxCapacity bounds the capacity a Sketch is sized for (2^40
 	// entries, an 8 TiB table); larger requests are clamped.
-	sketchMaxCapacity = 1 << 40
+	sketchMaxCapacity = 1 << (28 + 12*(^uint(0)>>63)) // 2^40 on 64-bit, 2^28 where int is 32 bits
 
 	// sampleFactor is the length of an aging period in recorded increments,
 	// as a multiple of the capacity (the TinyLFU paper's W = 10·C).
