@@ -75,6 +75,9 @@ func newEngine(cfg Config, hashHook func([]byte) uint64) (*engine, error) {
 	// entry size (an over-estimate is harmless: it only spends a little
 	// more of the budget on the sketch).
 	capacity := int(cfg.MaxBytes / int64(hdrSize+cfg.avgEntrySize()+4+8*4/3))
+	for capacity > 64 && int64(policySize(capacity)) > cfg.MaxBytes/4 {
+		capacity /= 2 // tiny budgets with tiny entries: keep the sketch a minority
+	}
 	overhead := int64(engineOverhead+n*perShardOverhead) + int64(policySize(capacity))
 	regionBytes := (cfg.MaxBytes - overhead) &^ 7
 	perShard := int(regionBytes/int64(n)) &^ 7

@@ -82,3 +82,15 @@ func TestEntryErrors(t *testing.T) {
 	require.ErrorIs(t, c.Set(key, val), ErrClosed)
 	require.True(t, strings.HasPrefix(ErrClosed.Error(), "larder: "))
 }
+
+// TestMinimumBudgetAnyEntrySize checks the minimum budget is accepted
+// whatever entry size is announced.
+func TestMinimumBudgetAnyEntrySize(t *testing.T) {
+	for _, avg := range []int{0, 1, 8, 64, 1000, 100000} {
+		c, err := New(Config{MaxBytes: MinMaxBytes, AvgEntrySize: avg})
+		require.NoError(t, err, "AvgEntrySize %d", avg)
+		st := c.Stats()
+		require.LessOrEqual(t, st.AllocatedBytes, st.BudgetBytes)
+		require.NoError(t, c.Close())
+	}
+}
