@@ -11,7 +11,7 @@ import (
 )
 
 func TestAddBasics(t *testing.T) {
-	clk := &fakeClock{t: time.Unix(1000, 0)}
+	clk := newFakeClock()
 	c := newTestCache(t, Config{MaxBytes: 1 << 20, Clock: clk}, nil)
 	k := []byte("hits")
 	v, err := c.Add(k, 5, time.Second)
@@ -95,21 +95,4 @@ func TestAddNoLostUpdates(t *testing.T) {
 	n, _ := CounterValue(raw)
 	require.Equal(t, int64(adders*perAdder), n)
 	require.Positive(t, c.Stats().Evictions)
-}
-
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (f *fakeClock) Now() time.Time {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.t
-}
-
-func (f *fakeClock) Advance(d time.Duration) {
-	f.mu.Lock()
-	f.t = f.t.Add(d)
-	f.mu.Unlock()
 }

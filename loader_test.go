@@ -14,28 +14,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// loadTestClock is a Config.Clock that moves only when told to.
-type loadTestClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newLoadTestClock() *loadTestClock {
-	return &loadTestClock{now: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}
-}
-
-func (c *loadTestClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *loadTestClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
 // loadTestTimeout bounds every wait in these tests, so that a broken
 // implementation fails instead of hanging; no test relies on it to order
 // events.
@@ -394,7 +372,7 @@ func TestGetOrLoadCancelledBeforeMiss(t *testing.T) {
 // TestGetOrLoadTTL: the ttl the loader returns is the entry's, measured on
 // Config.Clock; 0 never expires; negative is ErrInvalidTTL and not stored.
 func TestGetOrLoadTTL(t *testing.T) {
-	clock := newLoadTestClock()
+	clock := newFakeClock()
 	c := newLoaderCache(t, Config{Clock: clock})
 	var calls atomic.Int32
 	loadTTL := func(ttl time.Duration) loaderFunc {
@@ -582,7 +560,7 @@ func TestGetOrLoadBurstLeavesNothing(t *testing.T) {
 // fail now and then and values that expire; every value returned must be
 // one the key's loader produced, and nothing may stay in flight.
 func TestGetOrLoadStress(t *testing.T) {
-	clock := newLoadTestClock()
+	clock := newFakeClock()
 	c := newLoaderCache(t, Config{Clock: clock, MaxBytes: 256 << 10})
 	rounds := 2000
 	if testing.Short() {
