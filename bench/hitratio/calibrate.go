@@ -120,6 +120,7 @@ func steadyEntries(ctx context.Context, bc *byteCache, budget int64) (resident, 
 		if err := ctx.Err(); err != nil {
 			return 0, 0, err
 		}
+		heartbeat(ctx)
 		own = p.Entries()
 		if own > best+best/1000 {
 			best, stable = own, 0

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -46,6 +47,13 @@ type Options struct {
 	// at its calibrated budget, as a fraction; 0 means 0.02 (±2%). Caches
 	// that cannot get that close are reported n/a.
 	Tolerance float64
+	// StallTimeout bounds how long one replay (or calibration) may go
+	// without completing a request before Run gives up on it: the cell is
+	// reported n/a ("hung"), its goroutine abandoned (it cannot be
+	// stopped), and the cache's remaining cells are skipped so that stuck
+	// goroutines do not pile up. A guard for caches under construction; 0
+	// means 5 minutes, negative disables the watchdog.
+	StallTimeout time.Duration
 	// LarderShards is passed to larder.Config.Shards (0: larder's default,
 	// which depends on GOMAXPROCS for budgets of 4 MiB and more).
 	LarderShards int
@@ -159,6 +167,10 @@ func Run(ctx context.Context, opts Options, progress func(string)) ([]Result, er
 	if tol <= 0 {
 		tol = defaultTolerance
 	}
+	stall := opts.StallTimeout
+	if stall == 0 {
+		stall = 5 * time.Minute
+	}
 	par := opts.Parallel
 	if par <= 0 {
 		par = runtime.GOMAXPROCS(0)
@@ -204,6 +216,7 @@ func Run(ctx context.Context, opts Options, progress func(string)) ([]Result, er
 		mu       sync.Mutex
 		firstErr error
 		wg       sync.WaitGroup
+		hung     = map[string]bool{} // caches with an abandoned replay
 	)
 	ch := make(chan *replayJob)
 	for range par {
@@ -211,9 +224,36 @@ func Run(ctx context.Context, opts Options, progress func(string)) ([]Result, er
 		go func() {
 			defer wg.Done()
 			for j := range ch {
-				err := j.run(ctx, dir, limit, repeats, tol, lc, progress)
 				mu.Lock()
-				if err != nil && firstErr == nil {
+				skip := hung[j.c.name]
+				mu.Unlock()
+				var (
+					r      Result
+					err    error
+					stuck  bool
+					reason string
+				)
+				if skip {
+					reason = "skipped: an earlier " + j.c.name + " replay hung"
+				} else {
+					r, stuck, err = watch(ctx, stall, func(ctx context.Context) (Result, error) {
+						return j.run(ctx, dir, limit, repeats, tol, lc, progress)
+					})
+					if stuck {
+						reason = fmt.Sprintf("hung: no request completed for %s; replay abandoned", stall)
+					}
+				}
+				if reason != "" {
+					progress(fmt.Sprintf("%-9s n=%-7d %-10s n/a: %s", j.tj.spec.name, j.size, j.c.name, reason))
+				}
+				mu.Lock()
+				switch {
+				case reason != "":
+					hung[j.c.name] = true
+					j.out.NA = reason
+				case err == nil:
+					*j.out = r
+				case firstErr == nil:
 					firstErr = err
 					cancel()
 				}
@@ -262,14 +302,18 @@ func (tj *traceJob) load(dir string, limit int, progress func(string)) error {
 	return tj.err
 }
 
-func (j *replayJob) run(ctx context.Context, dir string, limit, repeats int, tol float64, lc larderConf, progress func(string)) error {
+// run computes the job's cell. It returns the cell rather than writing
+// j.out so that a replay abandoned by the watchdog cannot race with Run's
+// caller reading the results.
+func (j *replayJob) run(ctx context.Context, dir string, limit, repeats int, tol float64, lc larderConf, progress func(string)) (Result, error) {
 	tj := j.tj
 	start := time.Now()
 	if err := tj.load(dir, limit, progress); err != nil {
-		return err
+		return Result{}, err
 	}
 	t := tj.trace
-	out := j.out
+	cell := *j.out
+	out := &cell
 	out.Requests = int64(len(t.Keys))
 	out.Distinct = tj.dist
 	runs := 1
@@ -294,12 +338,12 @@ func (j *replayJob) run(ctx context.Context, dir string, limit, repeats int, tol
 		}
 		cal, err := calibrated(ctx, j.c.name, conf, j.c.bytes, j.size, tol)
 		if err != nil {
-			return fmt.Errorf("calibrating %s for %d entries: %w", j.c.name, j.size, err)
+			return Result{}, fmt.Errorf("calibrating %s for %d entries: %w", j.c.name, j.size, err)
 		}
 		if cal.na != "" {
 			out.NA = cal.na
 			progress(fmt.Sprintf("%-9s n=%-7d %-10s n/a: %s", tj.spec.name, j.size, j.c.name, cal.na))
-			return nil
+			return cell, nil
 		}
 		out.Budget, out.Entries = cal.budget, cal.entries
 		open = func() (policy, error) { return j.c.bytes.open(cal.budget) }
@@ -307,12 +351,12 @@ func (j *replayJob) run(ctx context.Context, dir string, limit, repeats int, tol
 	for r := 0; open != nil && r < runs; r++ {
 		p, err := open()
 		if err != nil {
-			return fmt.Errorf("%s n=%d: %w", j.c.name, j.size, err)
+			return Result{}, fmt.Errorf("%s n=%d: %w", j.c.name, j.size, err)
 		}
 		h, err := replay(ctx, p, t.Keys)
 		p.Close()
 		if err != nil {
-			return fmt.Errorf("%s %s n=%d: %w", tj.spec.name, j.c.name, j.size, err)
+			return Result{}, fmt.Errorf("%s %s n=%d: %w", tj.spec.name, j.c.name, j.size, err)
 		}
 		out.record(h, len(t.Keys))
 	}
@@ -322,7 +366,7 @@ func (j *replayJob) run(ctx context.Context, dir string, limit, repeats int, tol
 	}
 	progress(fmt.Sprintf("%-9s n=%-7d %-10s %6.2f%%%s (%.1fs)", tj.spec.name, j.size, j.c.name,
 		100*out.HitRatio, spread, time.Since(start).Seconds()))
-	return nil
+	return cell, nil
 }
 
 // record adds one replay's hits to the cell.
@@ -353,12 +397,14 @@ func replay(ctx context.Context, p policy, keys []uint64) (int64, error) {
 		} else {
 			p.Set(k)
 		}
-		// Checking the context costs little every 64Ki requests and lets
-		// a cancelled run stop within milliseconds.
-		if i&(1<<16-1) == 0 {
+		// Every 4Ki requests: stop if cancelled, and tell the watchdog
+		// the replay is alive. Cheap at that rate, and a cancelled run
+		// stops within a millisecond.
+		if i&(1<<12-1) == 0 {
 			if err := ctx.Err(); err != nil {
 				return 0, err
 			}
+			heartbeat(ctx)
 		}
 	}
 	return hits, p.Err()
@@ -426,6 +472,52 @@ func selectCaches(names []string, lc larderConf) ([]cacheSpec, error) {
 		}
 	}
 	return out, nil
+}
+
+// beatKey carries the watchdog's counter in a replay's context.
+type beatKey struct{}
+
+// heartbeat tells the watchdog watching ctx (if any) that work advanced.
+func heartbeat(ctx context.Context) {
+	if b, ok := ctx.Value(beatKey{}).(*atomic.Int64); ok {
+		b.Add(1)
+	}
+}
+
+// watch runs fn, and gives up on it (stuck = true) when it goes stall
+// without a heartbeat. A stuck fn keeps running on its goroutine: Go
+// cannot stop it, and a cache spinning inside Set would ignore ctx anyway.
+func watch(ctx context.Context, stall time.Duration, fn func(context.Context) (Result, error)) (r Result, stuck bool, err error) {
+	if stall < 0 {
+		r, err = fn(ctx)
+		return r, false, err
+	}
+	var beats atomic.Int64
+	wctx := context.WithValue(ctx, beatKey{}, &beats)
+	type outcome struct {
+		r   Result
+		err error
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		r, err := fn(wctx)
+		done <- outcome{r, err}
+	}()
+	tick := time.NewTicker(min(stall/4, 10*time.Second))
+	defer tick.Stop()
+	last, lastAt := beats.Load(), time.Now()
+	for {
+		select {
+		case o := <-done:
+			return o.r, false, o.err
+		case <-tick.C:
+			if b := beats.Load(); b != last {
+				last, lastAt = b, time.Now()
+			} else if time.Since(lastAt) >= stall {
+				return Result{}, true, nil
+			}
+		}
+	}
 }
 
 // ErrNoTraces is returned (wrapped) by Run when the traces folder is missing.

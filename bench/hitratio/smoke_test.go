@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -174,4 +175,29 @@ func TestRunErrors(t *testing.T) {
 		Caches: []string{CacheExactLRU}, Quick: true, QuickRequests: 5000}, nil)
 	require.NoError(t, err)
 	assert.NotEmpty(t, rs)
+}
+
+func TestWatchdog(t *testing.T) {
+	ctx := context.Background()
+	// Silent past the stall: abandoned.
+	release := make(chan struct{})
+	defer close(release)
+	_, stuck, err := watch(ctx, 100*time.Millisecond, func(context.Context) (Result, error) {
+		<-release
+		return Result{}, nil
+	})
+	assert.True(t, stuck)
+	assert.NoError(t, err)
+	// Slower than the stall in total, but beating: waited for. (The
+	// margins are wide so a loaded CI machine does not flake.)
+	r, stuck, err := watch(ctx, time.Second, func(ctx context.Context) (Result, error) {
+		for range 30 {
+			time.Sleep(50 * time.Millisecond)
+			heartbeat(ctx)
+		}
+		return Result{Cache: "done"}, nil
+	})
+	assert.False(t, stuck)
+	require.NoError(t, err)
+	assert.Equal(t, "done", r.Cache)
 }

@@ -30,6 +30,7 @@ func main() {
 	repeats := flag.Int("repeats", 0, "runs per cell of caches whose results vary between runs (otter, theine, ristretto); 0: 1..5 by trace length")
 	tol := flag.Float64("tolerance", 0.02, "how close to n entries a byte-budget cache must be calibrated (fraction); farther is n/a")
 	avg := flag.Int("larder-avg-entry", 0, "larder Config.AvgEntrySize (0: larder's default)")
+	stall := flag.Duration("stall", 5*time.Minute, "give up on a replay that completes no request for this long (n/a \"hung\"); negative disables")
 	quiet := flag.Bool("q", false, "no progress lines on stderr")
 	flag.Parse()
 
@@ -43,6 +44,7 @@ func main() {
 		LarderShards:       *shards,
 		Repeats:            *repeats,
 		Tolerance:          *tol,
+		StallTimeout:       *stall,
 		LarderAvgEntrySize: *avg,
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
