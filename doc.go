@@ -26,9 +26,10 @@
 // records are immutable the copy is the value that was current when the
 // slot was loaded. Otherwise it retries. Deleting from a linear-probing
 // index moves entries backward; readers detect that with a seqlock counter
-// and retry a miss that overlapped a move. The only write a reader makes is
-// setting a slot's reference bit when it is clear, and a striped hit/miss
-// counter.
+// and retry a miss that overlapped a move. The only writes a reader makes
+// are setting a slot's reference bit when it is clear, a striped hit/miss
+// counter, and a TinyLFU sketch increment (none once the key's counters
+// are saturated).
 //
 // Set, Delete and eviction take the shard's mutex; they never wait for
 // readers. Close sets a flag, poisons every shard's tail (so readers in
