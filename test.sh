@@ -2,8 +2,15 @@
 # The project's test command (README "Tests"; .ci/run runs exactly this).
 set -euo pipefail
 cd "$(dirname "$0")"
-# How long each fuzz target runs (README "Reliability" says how to go longer).
-FUZZTIME="${LARDER_FUZZTIME:-10s}"
+# How much each fuzz target runs, as execution counts (README "Reliability"
+# says how to go longer). Counts, not durations: Go 1.26's fuzz coordinator
+# can fail a duration-bounded run with a spurious "context deadline
+# exceeded" when the deadline races a busy worker (golang/go#75804, fixed in
+# Go 1.27); a count has no deadline to race. LARDER_FUZZSCALE multiplies them.
+SCALE="${LARDER_FUZZSCALE:-1}"
+OPS_EXECS="$((20000 * SCALE))x"
+DEGENERATE_EXECS="$((15000 * SCALE))x"
+RECORD_EXECS="$((150000 * SCALE))x"
 
 echo "== core: vet, race tests"
 go vet ./...
@@ -25,10 +32,10 @@ echo "== fuzz module: vet, seed corpora and linearizability (race), GOMAXPROCS=1
   go test -race -count=1 ./...
   GOMAXPROCS=1 go test -count=1 -short ./...
 )
-echo "== fuzzing, $FUZZTIME per target"
-(cd fuzz && go test -run '^$' -fuzz '^FuzzOps$' -fuzztime "$FUZZTIME" -fuzzminimizetime 5s .)
-go test -run '^$' -fuzz '^FuzzOpsDegenerate$' -fuzztime "$FUZZTIME" -fuzzminimizetime 5s .
-go test -run '^$' -fuzz '^FuzzRecord$' -fuzztime "$FUZZTIME" -fuzzminimizetime 5s .
+echo "== fuzzing (FuzzOps $OPS_EXECS, FuzzOpsDegenerate $DEGENERATE_EXECS, FuzzRecord $RECORD_EXECS)"
+(cd fuzz && go test -run '^$' -fuzz '^FuzzOps$' -fuzztime "$OPS_EXECS" -fuzzminimizetime 200x .)
+go test -run '^$' -fuzz '^FuzzOpsDegenerate$' -fuzztime "$DEGENERATE_EXECS" -fuzzminimizetime 200x .
+go test -run '^$' -fuzz '^FuzzRecord$' -fuzztime "$RECORD_EXECS" -fuzzminimizetime 200x .
 
 if [ -d bench ]; then
   echo "== bench: vet, smoke tests"
