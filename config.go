@@ -14,14 +14,18 @@ type Config struct {
 	// MaxBytes is the hard ceiling on all memory the cache allocates: the
 	// off-heap arenas and index, the admission policy's state and the
 	// cache's own fixed structures. It must be at least MinMaxBytes.
-	// One entry (key + value) may use up to MaxBytes/64.
+	// One entry (key + value) may use up to MaxBytes/64, or a sixteenth
+	// of its shard's share, MaxBytes/(16·Shards), when that is less (more
+	// than four shards).
 	MaxBytes int64
 
 	// Shards is the number of independently locked partitions. 0 picks a
-	// default from MaxBytes and GOMAXPROCS (one shard below 2 MiB, so small
-	// caches are not split into slivers; at most 16). When set it must be
-	// a power of two, and each shard must still be able to hold an entry
-	// of MaxBytes/64.
+	// default from GOMAXPROCS and MaxBytes: 16·GOMAXPROCS rounded up to a
+	// power of two (32 with two CPUs, at most 256), halved until each
+	// shard has at least 2 MiB, so small caches are not split into
+	// slivers (one shard below 4 MiB). When set it must be a power of two
+	// up to 256. More shards mean fewer writers contending for one lock
+	// and a smaller largest entry (see MaxBytes).
 	Shards int
 
 	// AvgEntrySize is the expected size of key + value in bytes; the index
@@ -94,8 +98,13 @@ func (cfg *Config) shardCount() int {
 	if cfg.Shards > 0 {
 		return cfg.Shards
 	}
-	n := 1 << bits.Len(uint(4*runtime.GOMAXPROCS(0)-1)) // next power of two
-	n = min(n, 16)
+	// Writers of different shards never contend; with 16 shards per CPU
+	// two writers meet on a lock rarely even under a skewed workload.
+	// Measured (bench/ throughput suite, 2^20 entries, 2 CPUs, 8
+	// goroutines, six interleaved rounds): 100% writes at 544 ns/op with
+	// 8 shards, 434 with 32, 430 with 64 and 426 with 128 (medians).
+	n := 1 << bits.Len(uint(16*runtime.GOMAXPROCS(0)-1)) // next power of two
+	n = min(n, maxShards)
 	for n > 1 && cfg.MaxBytes/int64(n) < smallShardBytes {
 		n /= 2
 	}
@@ -103,6 +112,14 @@ func (cfg *Config) shardCount() int {
 		n *= 2
 	}
 	return n
+}
+
+// entryLimit returns the longest key+value a cache with n shards accepts:
+// MaxBytes/64, and with more than four shards MaxBytes/(16·n), so that one
+// entry never takes more than a small part of its shard's ring; never more
+// than MaxValueLen.
+func (cfg *Config) entryLimit(n int) int {
+	return int(min(cfg.MaxBytes/64, cfg.MaxBytes/int64(16*n), MaxValueLen))
 }
 
 func (cfg *Config) avgEntrySize() int {

@@ -29,7 +29,10 @@
 // and retry a miss that overlapped a move. The only writes a reader makes
 // are setting a slot's reference bit when it is clear, a striped hit/miss
 // counter, and a TinyLFU sketch increment (none once the key's counters
-// are saturated).
+// are saturated). A shard's geometry sits alone in its first cache line,
+// which no one writes; head, tail and the seqlock share the second, which
+// every store to the shard invalidates, so a reader on another core pays
+// one line for a writer's activity, not two.
 //
 // Set, Delete and eviction take the shard's mutex; they never wait for
 // readers. Close sets a flag, poisons every shard's tail (so readers in
@@ -60,14 +63,20 @@
 // evicted; otherwise the candidate is dropped and the victim, having proved
 // the more frequent, is copied forward. Dead, deleted and expired records
 // are dropped whenever the hand passes them. Gets record frequencies
-// without a lock (saturated counters are not written). The window's share
-// starts at 1% and is tuned by hill climbing on the hit ratio measured
-// from the striped hit/miss counters, so reads pay nothing for it.
+// without a lock, reading the sketch's line first: a saturated key writes
+// nothing and a key already counted skips the doorkeeper, so most reads
+// touch one policy cache line. The window's share is of the live bytes
+// (dead records waiting for the tail do not count), starts at 1% and is
+// tuned by hill climbing on the hit ratio measured from the striped
+// hit/miss counters, so reads pay nothing for it.
 //
 // The index caps a shard at 3/4 load, and an entry is never stored more
 // than maxDist slots from its home, so probes stay short even for hostile
-// keys. Default shard counts keep small caches in one shard: per-shard
-// policies on slivers lose hit ratio.
+// keys. The default shard count is 16 per CPU, so that writers rarely meet
+// on a lock, but never below 2 MiB a shard: small caches stay in one
+// shard (per-shard policies on slivers lose hit ratio). Large regions ask
+// the kernel for transparent huge pages: random lookups over tens of MiB
+// otherwise miss the TLB as well as the cache.
 //
 // # Expiry and counters
 //

@@ -62,7 +62,7 @@ func newEngine(cfg Config, hashHook func([]byte) uint64) (*engine, error) {
 		shardBits:  uint(bits.TrailingZeros(uint(n))),
 		seed:       rand.Uint64(),
 		hashHook:   hashHook,
-		maxEntry:   int(min(cfg.MaxBytes/64, MaxValueLen)),
+		maxEntry:   cfg.entryLimit(n),
 		defaultTTL: cfg.DefaultTTL,
 		clock:      cfg.Clock,
 		epoch:      time.Now(),
@@ -83,7 +83,7 @@ func newEngine(cfg Config, hashHook func([]byte) uint64) (*engine, error) {
 	perShard := int(regionBytes/int64(n)) &^ 7
 	maxRecord := recordSize(0, e.maxEntry, true)
 	if perShard < 2*maxRecord+16*8 {
-		return nil, fmt.Errorf("%w: %d shards of %d bytes cannot hold an entry of MaxBytes/64 (%d bytes); use fewer shards or a larger MaxBytes",
+		return nil, fmt.Errorf("%w: %d shards of %d bytes cannot hold two entries of the largest size (%d bytes); use fewer shards or a larger MaxBytes",
 			ErrBudgetTooSmall, n, perShard, e.maxEntry)
 	}
 	region, err := arena.Map(perShard * n)
@@ -199,7 +199,7 @@ func (e *engine) checkEntry(key, value []byte) error {
 		return fmt.Errorf("%w: key of %d bytes, the limit is %d", ErrKeyTooLarge, len(key), MaxKeyLen)
 	}
 	if len(key)+len(value) > e.maxEntry {
-		return fmt.Errorf("%w: key+value of %d bytes, the limit is %d (MaxBytes/64)", ErrEntryTooLarge, len(key)+len(value), e.maxEntry)
+		return fmt.Errorf("%w: key+value of %d bytes, the limit is %d (MaxBytes/64, or MaxBytes/(16·Shards) when less)", ErrEntryTooLarge, len(key)+len(value), e.maxEntry)
 	}
 	return nil
 }

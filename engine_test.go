@@ -21,3 +21,15 @@ func TestOverheadBounds(t *testing.T) {
 		require.NoError(t, c.Close())
 	}
 }
+
+// TestShardLayout checks the cache-line layout shard's comment relies on:
+// the read-only geometry alone in the first line, head/tail/shiftSeq alone
+// in the second, and a whole number of lines per shard.
+func TestShardLayout(t *testing.T) {
+	var s shard
+	require.Zero(t, unsafe.Sizeof(s)%64, "shard size %d", unsafe.Sizeof(s))
+	require.Less(t, unsafe.Offsetof(s.maxCount), uintptr(64))
+	require.Equal(t, uintptr(64), unsafe.Offsetof(s.head))
+	require.Less(t, unsafe.Offsetof(s.shiftSeq), uintptr(128))
+	require.Equal(t, uintptr(128), unsafe.Offsetof(s.mu))
+}

@@ -20,7 +20,7 @@ func TestConfigErrors(t *testing.T) {
 		{"shards not a power of two", Config{MaxBytes: 1 << 20, Shards: 3}, ErrInvalidConfig},
 		{"negative shards", Config{MaxBytes: 1 << 20, Shards: -2}, ErrInvalidConfig},
 		{"too many shards", Config{MaxBytes: 1 << 20, Shards: 1024}, ErrInvalidConfig},
-		{"shards too small for MaxBytes/64", Config{MaxBytes: 1 << 20, Shards: 64}, ErrBudgetTooSmall},
+		{"shards too small for their fixed costs", Config{MaxBytes: 32 << 10, Shards: 256}, ErrBudgetTooSmall},
 		{"negative AvgEntrySize", Config{MaxBytes: 1 << 20, AvgEntrySize: -1}, ErrInvalidConfig},
 		{"negative DefaultTTL", Config{MaxBytes: 1 << 20, DefaultTTL: -1}, ErrInvalidTTL},
 	}

@@ -166,7 +166,7 @@ func TestCloseDuringEveryOperation(t *testing.T) {
 }
 
 // TestBudgetUnderMaximumEntries writes entries of exactly the largest
-// accepted size (key+value = MaxBytes/64) alternating with tiny ones, many
+// accepted size (the cache's entry limit) alternating with tiny ones, many
 // times over the budget: every Set succeeds and process RSS grows by no
 // more than MaxBytes + 5%.
 func TestBudgetUnderMaximumEntries(t *testing.T) {
@@ -177,15 +177,6 @@ func TestBudgetUnderMaximumEntries(t *testing.T) {
 		t.Skip("the race runtime's own memory is charged to RSS")
 	}
 	const budget = 64 << 20
-	rounds := 4 * 64 // four budgets' worth of maximum entries
-	if testing.Short() {
-		rounds = 2 * 64
-	}
-	key := make([]byte, 16)
-	val := make([]byte, budget/64)
-	for i := range val {
-		val[i] = byte(i)
-	}
 	runtime.GC()
 	debug.FreeOSMemory()
 	before, _ := rssBytes(t)
@@ -194,15 +185,25 @@ func TestBudgetUnderMaximumEntries(t *testing.T) {
 	c, err := New(Config{MaxBytes: budget})
 	require.NoError(t, err)
 	defer c.Close()
+	limit := entryLimit(c)
+	rounds := 4 * budget / limit // four budgets' worth of maximum entries
+	if testing.Short() {
+		rounds /= 2
+	}
+	key := make([]byte, 16)
+	val := make([]byte, limit)
+	for i := range val {
+		val[i] = byte(i)
+	}
 	rng := rand.New(rand.NewPCG(11, 12))
 	for r := 0; r < rounds; r++ {
 		binary.LittleEndian.PutUint64(key, uint64(r))
 		// A maximum entry: the key length varies so the record's padding
 		// does too (a record may be up to 7 bytes over the limit's size).
 		kl := 1 + r%16
-		require.NoError(t, c.Set(key[:kl], val[:budget/64-kl]), "round %d", r)
+		require.NoError(t, c.Set(key[:kl], val[:limit-kl]), "round %d", r)
 		if r%3 == 0 {
-			require.NoError(t, c.SetWithTTL(key[:kl], val[:budget/64-kl], time.Hour), "round %d", r)
+			require.NoError(t, c.SetWithTTL(key[:kl], val[:limit-kl], time.Hour), "round %d", r)
 		}
 		for i := 0; i < 64; i++ {
 			binary.LittleEndian.PutUint64(key[8:], rng.Uint64())

@@ -46,7 +46,7 @@ func (s *shard) checkInvariants(e *engine) {
 	}
 	// Walk the ring: every record not marked dead must own a slot, and the
 	// live window records must add up to windowBytes.
-	window := int64(0)
+	window, liveBytes := int64(0), int64(0)
 	for off := tail; off != head; {
 		if s.wrapPending && off == s.wrapEnd {
 			off = s.wrapEnd&^s.lapMask + s.lapMask + 1
@@ -60,6 +60,7 @@ func (s *shard) checkInvariants(e *engine) {
 			window += int64(hdr.size())
 		}
 		if !hdr.dead() {
+			liveBytes += int64(hdr.size())
 			key := s.r.Bytes(s.phys(off)+hdr.keyAt(), hdr.keyLen())
 			if _, _, ok := s.findPos(e, e.hash(key), off); !ok {
 				_, sl, o2, found := s.find(e, e.hash(key), key)
@@ -70,6 +71,9 @@ func (s *shard) checkInvariants(e *engine) {
 	}
 	if window != s.windowBytes {
 		panic(fmt.Sprintf("larder: window records hold %d bytes, windowBytes %d", window, s.windowBytes))
+	}
+	if liveBytes != s.liveBytes {
+		panic(fmt.Sprintf("larder: live records hold %d bytes, liveBytes %d", liveBytes, s.liveBytes))
 	}
 	if live != s.count.Load() {
 		panic(fmt.Sprintf("larder: %d live slots, count %d", live, s.count.Load()))

@@ -44,17 +44,17 @@ func TestBudgetRSS(t *testing.T) {
 	}
 	for _, budget := range []int64{64 << 20, 256 << 20} {
 		// Settle the Go heap so its growth is not charged to the cache.
-		key := make([]byte, 24)
-		val := make([]byte, budget/64-64)
-		for i := range val {
-			val[i] = byte(i)
-		}
 		runtime.GC()
 		debug.FreeOSMemory()
 		before, _ := rssBytes(t)
 
 		c, err := New(Config{MaxBytes: budget})
 		require.NoError(t, err)
+		key := make([]byte, 24)
+		val := make([]byte, entryLimit(c)-24)
+		for i := range val {
+			val[i] = byte(i)
+		}
 		rng := rand.New(rand.NewPCG(uint64(budget), 1))
 		var written int64
 		for written < 3*budget {

@@ -25,19 +25,11 @@ import (
 // therefore never repeat, so a reader can tell whether the bytes it read
 // may have been reused: they may iff the tail has passed the record.
 type shard struct {
-	// head and tail are the logical end and start of the ring's data.
-	// Readers load head to resolve slot positions and tail to validate a
-	// copy; only the writer stores them. shiftSeq is a seqlock counter over
-	// index moves (odd while entries are being shifted): readers that miss
-	// retry if it changed. The three share one cache line that readers
-	// mostly only read.
-	head     atomic.Uint64
-	tail     atomic.Uint64
-	shiftSeq atomic.Uint64
-	_        [64 - 24]byte
-
-	mu sync.Mutex // held by writers: Set, Delete, eviction, Close
-
+	// The geometry, set by init and never written again: the first cache
+	// line, which readers share with every core and nobody invalidates.
+	// (A shard is four whole lines, TestShardLayout; the shards array,
+	// 256·n bytes with n a power of two, is a Go size class of that size,
+	// whose objects are aligned to it, or a page-aligned large object.)
 	r        *arena.Region
 	idxOff   int    // region offset of slot 0
 	nslots   uint64 // slots in the index
@@ -45,17 +37,34 @@ type shard struct {
 	ringLen  uint64 // A: usable bytes of the ring, a multiple of 8
 	lapMask  uint64 // lapSize-1
 	maxCount int64  // entries allowed: 3/4 of the slots, so probes stay short
+	_        [64 - 56]byte
+
+	// head and tail are the logical end and start of the ring's data.
+	// Readers load head to resolve slot positions and tail to validate a
+	// copy; only the writer stores them. shiftSeq is a seqlock counter over
+	// index moves (odd while entries are being shifted): readers that miss
+	// retry if it changed. The three share the second line, which every
+	// store invalidates; nothing else readers need lives there or in the
+	// lines after it (the mutex and the writer's state), so a store costs
+	// a reader on another core one line, not two.
+	head     atomic.Uint64
+	tail     atomic.Uint64
+	shiftSeq atomic.Uint64
+	_        [64 - 24]byte
+
+	mu sync.Mutex // held by writers: Set, Delete, eviction, Close
 
 	// Writer-only state (under mu).
 	wrapEnd      uint64 // logical offset where the head last jumped to a new lap
-	wrapPending  bool   // the tail has not reached wrapEnd yet
 	whand        uint64 // window hand: next record to consider leaving the window
 	windowBytes  int64  // bytes of live window records
+	liveBytes    int64  // bytes of live records, window and main
 	incoming     int64  // size of the window record a Set is making room for
-	ringReleased bool   // the ring's pages were returned to the OS while empty
 	clock        eviction.Clock
-	closed       bool
 	checks       uint64 // calls of checkInvariants
+	wrapPending  bool   // the tail has not reached wrapEnd yet
+	ringReleased bool   // the ring's pages were returned to the OS while empty
+	closed       bool
 
 	// Counters written under mu, read by Stats without it.
 	count       atomic.Int64 // live entries
@@ -64,7 +73,7 @@ type shard struct {
 	evictions   atomic.Uint64
 	rejections  atomic.Uint64
 	deletes     atomic.Uint64
-	expirations atomic.Uint64
+	expirations atomic.Uint64 // the shard is four whole cache lines (TestShardLayout)
 }
 
 type lookupStatus uint8
@@ -389,6 +398,7 @@ func (s *shard) setLocked(e *engine, h uint64, key, value []byte, expiry int64, 
 	// against a head loaded after the slot, which must cover the record.
 	s.head.Store(off + uint64(size))
 	s.usedBytes.Add(int64(size))
+	s.liveBytes += int64(size)
 	if hdr.window() {
 		s.windowBytes += int64(size)
 	}
@@ -428,6 +438,7 @@ func (s *shard) kill(off uint64) {
 	if hdr.window() {
 		s.windowBytes -= int64(hdr.size())
 	}
+	s.liveBytes -= int64(hdr.size())
 	s.r.Store64(p, uint64(hdr|hdrDead))
 }
 
@@ -539,9 +550,7 @@ func (s *shard) evictOne(e *engine) {
 			panic("larder: live record without a slot")
 		}
 		expired := hdr.hasExpiry() && int64(s.r.Load64(p+hdrSize)) <= e.now()
-		// The window's share is of the bytes in use, not of the ring: a
-		// shard limited by its index may use only part of its ring.
-		quota := int64(e.pol.windowFrac() * float64(s.usedBytes.Load()))
+		quota := s.windowQuota(e)
 		if hdr.window() && !expired {
 			if s.windowBytes <= quota && s.clock.Decide(true) == eviction.Reinsert && s.reinsert(e, i, t, size, sl.ref()) {
 				return // still young enough for the window: keep it there
@@ -583,6 +592,7 @@ func (s *shard) evictOne(e *engine) {
 		if hdr.window() {
 			s.windowBytes -= int64(size)
 		}
+		s.liveBytes -= int64(size)
 	}
 	s.setTail(t + size)
 	s.usedBytes.Add(-int64(size))
@@ -667,13 +677,24 @@ func (s *shard) sweep(e *engine) {
 	}
 }
 
+// windowQuota is the bytes the window may hold: its share of the live
+// records. Why live bytes and not the bytes between tail and head: the
+// dead records in between (overwritten, deleted, dropped) come and go in
+// bursts as the tail passes them, and a quota that follows them would
+// swing, letting newcomers into main without a duel when it falls and
+// evicting main entries without one when it rises. (A shard limited by
+// its index may also use only part of its ring.) Preconditions: s.mu held.
+func (s *shard) windowQuota(e *engine) int64 {
+	return int64(e.pol.windowFrac() * float64(s.liveBytes))
+}
+
 // rebalance moves the oldest window records to main, without a duel, while
 // the window is over its share: this is how the window drains while the
 // cache is filling (main has room) and after the climber shrinks it.
 // Once full, window records leave one per insertion through the duel in
 // evictOne. Preconditions: s.mu held.
 func (s *shard) rebalance(e *engine) {
-	quota := int64(e.pol.windowFrac() * float64(s.usedBytes.Load()))
+	quota := s.windowQuota(e)
 	for s.windowBytes > quota {
 		off, _, ok := s.nextCandidate(e)
 		if !ok {

@@ -50,6 +50,25 @@ func TestTinyLFUDoorkeeperFirst(t *testing.T) {
 	assert.Equal(t, 16, f.Estimate(h), "15 in the sketch + 1 in the doorkeeper")
 }
 
+// TestTinyLFUCountedKeySkipsDoorkeeper: a key whose count survived aging
+// is no one-hit wonder; Record increments the sketch directly and leaves
+// the doorkeeper alone, and the estimate grows exactly as it would have
+// through the doorkeeper (one per access).
+func TestTinyLFUCountedKeySkipsDoorkeeper(t *testing.T) {
+	f := NewTinyLFU(1000)
+	h := uint64(0xfeedface)
+	recordN(f, h, 5)
+	assert.Equal(t, 5, f.Estimate(h), "1 in the doorkeeper + 4 in the sketch")
+	f.Reset() // halve: sketch 4 -> 2, doorkeeper cleared
+	assert.Equal(t, 2, f.Estimate(h))
+	door := slices.Clone(f.door.bits)
+	f.Record(h)
+	assert.Equal(t, 3, f.Estimate(h))
+	assert.Equal(t, 3, f.sketch.Estimate(h), "counted in the sketch")
+	assert.Equal(t, door, f.door.bits, "doorkeeper untouched")
+	assert.False(t, f.door.Has(h))
+}
+
 func TestTinyLFUHotKeyWritesNothing(t *testing.T) {
 	f := NewTinyLFU(1000)
 	h := uint64(42)

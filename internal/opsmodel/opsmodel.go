@@ -584,8 +584,9 @@ func Run(data []byte, tgt Target) (err error) {
 	r.add, _ = c.(Adder)
 	r.load, _ = c.(Loader)
 	r.m = model{
-		errs:     tgt.Errs,
-		maxEntry: int(min(r.setup.MaxBytes/64, math.MaxUint32)),
+		errs: tgt.Errs,
+		// The cache's entry limit (Config.MaxBytes documents it).
+		maxEntry: int(min(r.setup.MaxBytes/64, r.setup.MaxBytes/int64(16*max(r.setup.Shards, 1)), math.MaxUint32)),
 		defTTL:   r.setup.DefaultTTL,
 	}
 	for i := range r.m.keys {
