@@ -74,9 +74,7 @@
 // than maxDist slots from its home, so probes stay short even for hostile
 // keys. The default shard count is 16 per CPU, so that writers rarely meet
 // on a lock, but never below 2 MiB a shard: small caches stay in one
-// shard (per-shard policies on slivers lose hit ratio). Large regions ask
-// the kernel for transparent huge pages: random lookups over tens of MiB
-// otherwise miss the TLB as well as the cache.
+// shard (per-shard policies on slivers lose hit ratio).
 //
 // # Expiry and counters
 //

@@ -20,28 +20,20 @@ func Map(size int) (*Region, error) {
 	if err != nil {
 		return nil, fmt.Errorf("arena: mmap %d bytes: %w", size, err)
 	}
-	// Transparent huge pages for large regions: lookups are random loads
-	// over the whole region, and with 4 KiB pages most of them also miss
-	// the TLB. Measured on the 2-core CI VM (THP in "madvise" mode), six
-	// interleaved rounds of the bench/ throughput suite at 2^20 entries:
-	// reads-only 264 -> 238 ns/op, 75% reads 378 -> 340 (medians). RSS is
-	// unchanged for a full cache; a partly filled one rounds up to 2 MiB
-	// pages, still inside the mapping and so inside the budget. Small
-	// regions skip it (a huge page would be most of the cache). Advisory:
-	// an error (THP disabled, old kernel) changes nothing. Linux only
-	// (hugepage_linux.go); elsewhere a no-op.
-	if size >= hugeRegionMin {
-		adviseHugePages(mem)
-	}
+	// No MADV_HUGEPAGE. Measured on the 2-core CI VM (THP in "madvise"
+	// mode), six interleaved rounds of the bench/ throughput suite at 2^20
+	// entries: reads-only 264 -> 238 ns/op and 75% reads 378 -> 340 with
+	// huge pages, but a partly filled cache becomes resident in 2 MiB units:
+	// bench/cmd/compare's memory probe (1M entries of 16+64 bytes in a
+	// 171.7 MiB budget) went from 112.7 to 180.8 bytes of RSS per entry,
+	// the whole budget. Within the budget either way; we keep RSS
+	// proportional to use.
 	r := &Region{mem: mem[:size:size], rel: mmapReleaser{}}
 	// The mapping outlives Release (late readers must not fault); it is
 	// removed once nothing can reach the Region.
 	runtime.AddCleanup(r, func(m []byte) { _ = unix.Munmap(m) }, mem)
 	return r, nil
 }
-
-// hugeRegionMin is the smallest region that asks for huge pages.
-const hugeRegionMin = 8 << 20
 
 type mmapReleaser struct{}
 
