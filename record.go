@@ -12,6 +12,8 @@ package larder
 //	bit  49     hasExpiry: an expiry word follows the header
 //	bit  50     counter: the value is an 8-byte int64 updated in place by Add
 //	bit  51     window: the record is in the admission window, not main
+//	bits 52-53  credits: laps the CLOCK hand lets the record survive
+//	            without a new reference (see shard.evictOne)
 //	bits 56-63  recordMagic, so a zeroed or reused word is rarely taken
 //	            for a header (validation against the tail is what makes a
 //	            read correct; the magic only catches garbage early)
@@ -27,6 +29,10 @@ const (
 	hdrExpiry    = 1 << 49
 	hdrCounter   = 1 << 50
 	hdrWindow    = 1 << 51
+	hdrCredits   = 3 << 52
+	creditShift  = 52
+	// maxCredits bounds the laps a main record survives unreferenced.
+	maxCredits = 3
 	hdrMagicMask = 0xff << 56
 	recordMagic  = 0xa5 << 56
 
@@ -51,6 +57,12 @@ func (h header) hasExpiry() bool { return h&hdrExpiry != 0 }
 func (h header) counter() bool   { return h&hdrCounter != 0 }
 func (h header) window() bool    { return h&hdrWindow != 0 }
 func (h header) magicOK() bool   { return h&hdrMagicMask == recordMagic }
+func (h header) credits() int    { return int(h & hdrCredits >> creditShift) }
+
+// withCredits returns h with its credits set to c (0..maxCredits).
+func (h header) withCredits(c int) header {
+	return h&^hdrCredits | header(c)<<creditShift&hdrCredits
+}
 
 // pad8 rounds n up to a multiple of 8.
 func pad8(n int) int { return (n + 7) &^ 7 }

@@ -375,6 +375,7 @@ func (s *shard) setLocked(e *engine, h uint64, key, value []byte, expiry int64, 
 			return false
 		}
 		flags &^= hdrWindow &^ uint64(old)
+		flags |= uint64(old) & hdrCredits // an updated key keeps its standing
 	}
 	if expiry != 0 {
 		flags |= hdrExpiry
@@ -563,8 +564,19 @@ func (s *shard) evictOne(e *engine) {
 		}
 		switch {
 		case expired:
-		case s.clock.Decide(sl.ref()) == eviction.Reinsert:
-			if s.reinsert(e, i, t, size, false) {
+		case s.clock.Decide(sl.ref() || hdr.credits() > 0) == eviction.Reinsert:
+			// Generalized CLOCK: a reference earns a credit (up to
+			// maxCredits), a lap without one spends a credit. Records
+			// referenced lap after lap (a frequent working set) survive a
+			// few quiet laps without meeting a candidate; only records
+			// without credits (newly admitted, or idle for several laps)
+			// are victims, as only SLRU's probation segment is in
+			// Caffeine. The clock's bound on second chances still applies.
+			c := hdr.credits() - 1
+			if sl.ref() {
+				c = min(hdr.credits()+1, maxCredits)
+			}
+			if s.reinsertCredits(e, i, t, size, false, c) {
 				return
 			}
 		case s.windowBytes+s.incoming > quota:
@@ -734,6 +746,12 @@ func (s *shard) drop(e *engine, h, off uint64) {
 // nothing, when the head has no room without evicting (then the record is
 // evicted instead). Preconditions: s.mu held; t is the tail.
 func (s *shard) reinsert(e *engine, i, t, size uint64, ref bool) bool {
+	return s.reinsertCredits(e, i, t, size, ref, -1)
+}
+
+// reinsertCredits is reinsert that also sets the copy's credits to c
+// (c < 0 keeps them).
+func (s *shard) reinsertCredits(e *engine, i, t, size uint64, ref bool, c int) bool {
 	h := s.head.Load()
 	if h&s.lapMask+size > s.ringLen || h+size > t+size+s.lapMask+1 {
 		return false
@@ -743,6 +761,12 @@ func (s *shard) reinsert(e *engine, i, t, size uint64, ref bool) bool {
 	// still hold the old position fail validation and retry.
 	s.setTail(t + size)
 	s.r.Move(s.phys(h), s.phys(t), int(size))
+	if c >= 0 {
+		// The copy is not published yet (its slot still names the old
+		// position, now behind the tail): no reader trusts these bytes.
+		p := s.phys(h)
+		s.r.Store64(p, uint64(header(s.r.Load64(p)).withCredits(c)))
+	}
 	s.head.Store(h + size)
 	sl = sl.withPos(h>>3) &^ slotRef &^ pinsMask
 	if ref {
