@@ -23,16 +23,16 @@ package larder
 type header uint64
 
 const (
-	hdrSize      = 8
-	expirySize   = 8
-	hdrDead      = 1 << 48
-	hdrExpiry    = 1 << 49
-	hdrCounter   = 1 << 50
-	hdrWindow    = 1 << 51
-	hdrCredits   = 3 << 52
-	creditShift  = 52
+	hdrSize     = 8
+	expirySize  = 8
+	hdrDead     = 1 << 48
+	hdrExpiry   = 1 << 49
+	hdrCounter  = 1 << 50
+	hdrWindow   = 1 << 51
+	hdrCredits  = 3 << 52
+	creditShift = 52
 	// maxCredits bounds the laps a main record survives unreferenced.
-	maxCredits = 3
+	maxCredits   = 3
 	hdrMagicMask = 0xff << 56
 	recordMagic  = 0xa5 << 56
 
