@@ -61,7 +61,11 @@
 // Bloom filter, halved every 10x capacity accesses, shared by all shards)
 // decides: a more frequent candidate is promoted in place and the victim
 // evicted; otherwise the candidate is dropped and the victim, having proved
-// the more frequent, is copied forward. Dead, deleted and expired records
+// the more frequent, is copied forward. When the window has run dry (a
+// ring full of dead records can empty it), a new key meets the victim
+// itself and, if less frequent, is not stored at all. Main records earn
+// credits from references (generalized CLOCK, up to three laps), so only
+// records idle for several laps meet a candidate. Dead, deleted and expired records
 // are dropped whenever the hand passes them. Gets record frequencies
 // without a lock, reading the sketch's line first: a saturated key writes
 // nothing and a key already counted skips the doorkeeper, so most reads

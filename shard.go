@@ -384,8 +384,14 @@ func (s *shard) setLocked(e *engine, h uint64, key, value []byte, expiry int64, 
 	if flags&hdrWindow != 0 {
 		s.incoming = int64(size) // evictions count the newcomer against the window
 	}
-	off := s.reserve(e, uint64(size), !found)
+	// A new key may be declined by admission (reserve reports it); an
+	// existing key never is: its old value must not outlive this Set.
+	off, ok := s.reserve(e, uint64(size), !found, !found && flags&hdrWindow != 0, h)
 	s.incoming = 0
+	if !ok {
+		s.rejections.Add(1)
+		return false
+	}
 	// Write the record into bytes no reader trusts yet.
 	p := s.phys(off)
 	hdr := makeHeader(len(key), len(value), flags)
@@ -473,8 +479,11 @@ func (s *shard) del(e *engine, h uint64, key []byte) bool {
 
 // reserve makes room for n bytes at the head and returns the logical
 // offset to write them at, evicting at the tail as needed; newKey also
-// requires a free index entry. Preconditions: s.mu held; n <= ringLen/2.
-func (s *shard) reserve(e *engine, n uint64, newKey bool) uint64 {
+// requires a free index entry. With declinable, the bytes are for a new
+// window record of the key with hash in, which admission may turn away
+// (see evictOne); reserve then reports false and has changed nothing but
+// the hand's progress. Preconditions: s.mu held; n <= ringLen/2.
+func (s *shard) reserve(e *engine, n uint64, newKey, declinable bool, in uint64) (uint64, bool) {
 	defer s.clock.Done()
 	lapSize := s.lapMask + 1
 	for {
@@ -483,7 +492,9 @@ func (s *shard) reserve(e *engine, n uint64, newKey bool) uint64 {
 			if s.wrapPending {
 				// The tail is still in the previous lap; it must reach the
 				// old wrap point before the head may jump again.
-				s.evictOne(e)
+				if s.evictOne(e, declinable, in) {
+					return 0, false
+				}
 				continue
 			}
 			s.wrapEnd = h
@@ -493,9 +504,11 @@ func (s *shard) reserve(e *engine, n uint64, newKey bool) uint64 {
 			continue
 		}
 		if h+n <= s.tail.Load()+lapSize && (!newKey || s.count.Load() < s.maxCount) {
-			return h
+			return h, true
 		}
-		s.evictOne(e)
+		if s.evictOne(e, declinable, in) {
+			return 0, false
+		}
 	}
 }
 
@@ -528,10 +541,12 @@ func (s *shard) setTail(t uint64) { s.tail.Swap(t) }
 //     and the victim evicted; a losing one is dropped and the victim,
 //     having proved more frequent, is copied forward. With the window
 //     within its quota the victim is simply evicted (main is over its
-//     share).
+//     share). With the window over its quota but holding no live record
+//     (a dry window), a declinable newcomer (hash in) duels the victim
+//     itself; if it loses, evictOne changes nothing and reports declined.
 //
 // Preconditions: s.mu held; the ring is not empty.
-func (s *shard) evictOne(e *engine) {
+func (s *shard) evictOne(e *engine, declinable bool, in uint64) (declined bool) {
 	t := s.tail.Load()
 	if s.wrapPending && t == s.wrapEnd {
 		s.advanceTailPastWrap()
@@ -591,6 +606,13 @@ func (s *shard) evictOne(e *engine) {
 				} else {
 					s.promote(cand)
 				}
+			} else if declinable && !e.pol.admit(in, h) {
+				// No window record to weigh against the victim (a shard
+				// whose ring, not its index, is full can run its window
+				// dry): the newcomer itself is the candidate, and it lost.
+				// Decline it and leave the victim in place; evicting it
+				// unopposed would let any new key displace a frequent one.
+				return true
 			}
 		}
 		s.claim(i)
@@ -612,6 +634,7 @@ func (s *shard) evictOne(e *engine) {
 	if invariants.Enabled {
 		s.checkInvariants(e)
 	}
+	return false
 }
 
 // nextCandidate advances the window hand to the oldest live window record
@@ -661,7 +684,7 @@ func (s *shard) trim(e *engine, max int) int {
 		if !hdr.dead() && (!hdr.hasExpiry() || int64(s.r.Load64(p+hdrSize)) > e.now()) {
 			break
 		}
-		s.evictOne(e) // drops it: dead or expired
+		s.evictOne(e, false, 0) // drops it: dead or expired
 	}
 	return n
 }
