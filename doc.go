@@ -65,11 +65,11 @@
 // ring full of dead records can empty it), a new key meets the victim
 // itself and, if less frequent, is not stored at all. Main records earn
 // credits from references (generalized CLOCK, up to three laps), so only
-// records idle for several laps meet a candidate. Dead, deleted and expired records
-// are dropped whenever the hand passes them. Gets record frequencies
-// without a lock, reading the sketch's line first: a saturated key writes
-// nothing and a key already counted skips the doorkeeper, so most reads
-// touch one policy cache line. The window's share is of the live bytes
+// records idle for several laps meet a candidate. Dead, deleted and
+// expired records are dropped whenever the hand passes them. Gets record
+// frequencies without a lock, reading the sketch's line first: a saturated
+// key writes nothing and a key already counted skips the doorkeeper, so
+// most reads touch one policy cache line. The window's share is of the live bytes
 // (dead records waiting for the tail do not count), starts at 1% and is
 // tuned by hill climbing on the hit ratio measured from the striped
 // hit/miss counters, so reads pay nothing for it.
