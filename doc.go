@@ -69,10 +69,10 @@
 // expired records are dropped whenever the hand passes them. Gets record
 // frequencies without a lock, reading the sketch's line first: a saturated
 // key writes nothing and a key already counted skips the doorkeeper, so
-// most reads touch one policy cache line. The window's share is of the live bytes
-// (dead records waiting for the tail do not count), starts at 1% and is
-// tuned by hill climbing on the hit ratio measured from the striped
-// hit/miss counters, so reads pay nothing for it.
+// most reads touch one policy cache line. The window's share is of the
+// live bytes (dead records waiting for the tail do not count), starts at
+// 1% and is tuned by hill climbing on the hit ratio measured from the
+// striped hit/miss counters, so reads pay nothing for it.
 //
 // The index caps a shard at 3/4 load, and an entry is never stored more
 // than maxDist slots from its home, so probes stay short even for hostile
