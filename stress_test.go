@@ -64,7 +64,7 @@ func TestConcurrentStress(t *testing.T) {
 			// written[k] is the last version whose Set returned.
 			written := make([]atomic.Uint64, keys)
 			keyOf := func(i int) []byte { return fmt.Appendf(nil, "k%05d", i) }
-			var wrong atomic.Int64
+			var wrong, bytesSet atomic.Int64
 			var firstErr atomic.Value
 			report := func(err error) {
 				wrong.Add(1)
@@ -84,9 +84,11 @@ func TestConcurrentStress(t *testing.T) {
 							continue
 						}
 						ver := written[k].Load() + 1
-						if err := c.Set(key, selfValue(key, ver, 16+rng.IntN(300))); err != nil {
+						v := selfValue(key, ver, 16+rng.IntN(300))
+						if err := c.Set(key, v); err != nil {
 							report(err)
 						}
+						bytesSet.Add(int64(len(key) + len(v)))
 						written[k].Store(ver)
 					}
 				})
@@ -128,10 +130,14 @@ func TestConcurrentStress(t *testing.T) {
 				t.Errorf("first wrong read: %v", err)
 			}
 			require.Zero(t, wrong.Load(), "wrong reads")
+			// The pressure readers had to survive: the writes were several
+			// times the budget, so every shard's ring lapped, its tail
+			// dropping dead records and relocating (or evicting) live ones.
+			// Whether live entries were also evicted depends on the policy:
+			// the keys' live values fit in the budget.
 			st := c.Stats()
-			// A degenerate hash fills the probe window first: then the
-			// pressure shows as rejections rather than evictions.
-			require.Positive(t, st.Evictions+st.Rejections)
+			t.Logf("%d bytes set, %d evictions, %d rejections", bytesSet.Load(), st.Evictions, st.Rejections)
+			require.Greater(t, bytesSet.Load(), int64(4*(256<<10)))
 		})
 	}
 }
