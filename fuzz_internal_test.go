@@ -101,6 +101,18 @@ func checkHeader(t *testing.T, keyLen, valLen int, flags uint8) {
 	}
 	require.True(t, (h | hdrDead).dead())
 	require.False(t, (h &^ hdrWindow).window())
+	// Credits (set by the CLOCK hand on a moved copy) round-trip and
+	// change nothing else.
+	require.Zero(t, h.credits())
+	c := int(flags>>4) % (maxCredits + 1)
+	w := h.withCredits(c)
+	require.Equal(t, c, w.credits())
+	require.Equal(t, h, w.withCredits(0))
+	require.Equal(t, h.size(), w.size())
+	require.Equal(t, h.dead(), w.dead())
+	require.Equal(t, h.window(), w.window())
+	require.Equal(t, h.counter(), w.counter())
+	require.True(t, w.magicOK())
 }
 
 func checkSlot(t *testing.T, tag, dist, pos, head uint64) {

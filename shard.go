@@ -533,8 +533,10 @@ func (s *shard) setTail(t uint64) { s.tail.Swap(t) }
 //   - a dead or expired record is dropped;
 //   - a window record (rare at the tail: the window is young) is copied
 //     to the head, still in the window;
-//   - a main record whose reference bit is set gets a second chance
-//     (copied to the head, bit cleared);
+//   - a main record whose reference bit is set, or that still has
+//     credits, gets a second chance (copied to the head, bit cleared; the
+//     reference earns a credit, up to maxCredits, a lap without one
+//     spends one);
 //   - otherwise the main record is the victim. If the window is over its
 //     quota, its oldest record is the candidate and TinyLFU picks which
 //     of the two leaves: a winning candidate is promoted to main in place
