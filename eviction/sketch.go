@@ -139,7 +139,17 @@ func slot(m uint64, i uint) (word uint64, shift uint) {
 // Each increment that changes at least one counter counts towards the
 // sample; the increment that completes a sample of 10·capacity halves the
 // sketch (on the calling goroutine; see Reset).
-func (s *Sketch) Increment(h uint64) {
+func (s *Sketch) Increment(h uint64) { s.increment(h, false) }
+
+// incrementCounted is Increment for a key already counted: it increments
+// h's counters only if its estimate is above zero, and reports whether it
+// was (the access is then recorded, or the counters were saturated). One
+// hash and one read of the block serve both the check and the increment.
+func (s *Sketch) incrementCounted(h uint64) bool { return s.increment(h, true) }
+
+// increment implements Increment and incrementCounted: with onlyCounted
+// it changes nothing and reports false for a key whose estimate is zero.
+func (s *Sketch) increment(h uint64, onlyCounted bool) bool {
 	m := spread(h)
 	blk := s.block(m)
 	w0, sh0 := slot(m, 0)
@@ -152,7 +162,10 @@ func (s *Sketch) Increment(h uint64) {
 	v2 := atomic.LoadUint64(p2)
 	v3 := atomic.LoadUint64(p3)
 	if (v0>>sh0)&(v1>>sh1)&(v2>>sh2)&(v3>>sh3)&counterMax == counterMax {
-		return // all four saturated: no write at all
+		return true // all four saturated: no write at all
+	}
+	if onlyCounted && min(v0>>sh0&counterMax, v1>>sh1&counterMax, v2>>sh2&counterMax, v3>>sh3&counterMax) == 0 {
+		return false
 	}
 	changed := incrementAt(p0, v0, sh0)
 	changed = incrementAt(p1, v1, sh1) || changed
@@ -161,6 +174,7 @@ func (s *Sketch) Increment(h uint64) {
 	if changed {
 		s.countSample(m)
 	}
+	return true
 }
 
 // incrementAt adds one to the counter at bit shift sh of *p unless it is

@@ -87,11 +87,7 @@ func (t *TinyLFU) Bytes() int {
 // doorkeeper; that costs a little precision, as a doorkeeper false
 // positive does.
 func (t *TinyLFU) Record(h uint64) {
-	switch est := t.sketch.Estimate(h); {
-	case est == counterMax:
-		return
-	case est > 0:
-		t.sketch.Increment(h)
+	if t.sketch.incrementCounted(h) {
 		return
 	}
 	if t.door.Add(h) {
