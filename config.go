@@ -29,7 +29,7 @@ type Config struct {
 	Shards int
 
 	// AvgEntrySize is the expected size of key + value in bytes; the index
-	// is sized so that the budget holds about MaxBytes / (AvgEntrySize + 35)
+	// is sized so that the budget holds about MaxBytes / (AvgEntrySize + 33)
 	// entries. 0 means 64. Entries much smaller than this make the index,
 	// not the arena, the limit on how many entries fit; much larger ones
 	// leave part of the index unused.

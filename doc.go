@@ -74,7 +74,7 @@
 // 1% and is tuned by hill climbing on the hit ratio measured from the
 // striped hit/miss counters, so reads pay nothing for it.
 //
-// The index caps a shard at 3/4 load, and an entry is never stored more
+// The index caps a shard at 4/5 load, and an entry is never stored more
 // than maxDist slots from its home, so probes stay short even for hostile
 // keys. The default shard count is 16 per CPU, so that writers rarely meet
 // on a lock, but never below 2 MiB a shard: small caches stay in one

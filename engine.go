@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/bits"
 	"math/rand/v2"
+	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -74,9 +75,15 @@ func newEngine(cfg Config, hashHook func([]byte) uint64) (*engine, error) {
 	// The policy is sized for the entries the budget holds at the expected
 	// entry size (an over-estimate is harmless: it only spends a little
 	// more of the budget on the sketch).
-	capacity := int(cfg.MaxBytes / int64(hdrSize+cfg.avgEntrySize()+4+8*4/3))
-	for capacity > 64 && int64(policySize(capacity)) > cfg.MaxBytes/4 {
-		capacity /= 2 // tiny budgets with tiny entries: keep the sketch a minority
+	capacity := int(cfg.MaxBytes / int64(hdrSize+cfg.avgEntrySize()+4+8*maxLoadDen/maxLoadNum))
+	if capacity > 64 && int64(policySize(capacity)) > cfg.MaxBytes/4 {
+		// Tiny budgets with tiny entries: keep the policy a minority of
+		// the budget, at the largest capacity that does. (Not by halving:
+		// the entries a budget holds must grow smoothly with the budget,
+		// not jump where the policy halves.)
+		capacity = 64 + sort.Search(capacity-64, func(c int) bool {
+			return int64(policySize(64+c+1)) > cfg.MaxBytes/4
+		})
 	}
 	overhead := int64(engineOverhead+n*perShardOverhead) + int64(policySize(capacity))
 	regionBytes := (cfg.MaxBytes - overhead) &^ 7

@@ -33,3 +33,30 @@ func TestShardLayout(t *testing.T) {
 	require.Less(t, unsafe.Offsetof(s.shiftSeq), uintptr(128))
 	require.Equal(t, uintptr(128), unsafe.Offsetof(s.mu))
 }
+
+// TestCapacityGrowsSmoothlyWithBudget checks that the entries a budget can
+// index never jump between neighbouring budgets, also where small budgets
+// shrink the policy to keep it a minority: a byte more must not buy a tenth
+// more entries (which also made equal-entries calibration impossible at
+// some sizes when the policy shrank by halving).
+func TestCapacityGrowsSmoothlyWithBudget(t *testing.T) {
+	maxCount := func(budget int64, avg int) int64 {
+		c, err := New(Config{MaxBytes: budget, AvgEntrySize: avg})
+		require.NoError(t, err)
+		defer c.Close()
+		n := int64(0)
+		for i := range c.e.shards {
+			n += c.e.shards[i].maxCount
+		}
+		return n
+	}
+	for _, avg := range []int{0, 8, 24} {
+		prev := maxCount(MinMaxBytes, avg)
+		for b := int64(MinMaxBytes) + 64; b <= 192<<10; b += 64 {
+			n := maxCount(b, avg)
+			require.LessOrEqual(t, n, prev+max(3, prev/50), "budget %d, AvgEntrySize %d: %d entries after %d", b, avg, n, prev)
+			require.GreaterOrEqual(t, n, prev-max(3, prev/50), "budget %d, AvgEntrySize %d: %d entries after %d", b, avg, n, prev)
+			prev = n
+		}
+	}
+}

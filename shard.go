@@ -36,7 +36,7 @@ type shard struct {
 	ringOff  int    // region offset of the ring's byte 0
 	ringLen  uint64 // A: usable bytes of the ring, a multiple of 8
 	lapMask  uint64 // lapSize-1
-	maxCount int64  // entries allowed: 3/4 of the slots, so probes stay short
+	maxCount int64  // entries allowed: maxLoad of the slots, so probes stay short
 	_        [64 - 56]byte
 
 	// head and tail are the logical end and start of the ring's data.
@@ -86,10 +86,10 @@ const (
 
 // init lays the shard out in region bytes [off, off+size): the index first,
 // then the ring. The index gets enough slots for the entries the ring holds
-// at the expected entry size, at a load factor of 3/4.
+// at the expected entry size, at a load factor of maxLoad.
 func (s *shard) init(r *arena.Region, off, size, avgEntry, maxRecord int) {
 	recEst := hdrSize + avgEntry + 4 // padding averages a few bytes
-	nslots := max(size/(recEst*3/4+8), 16)
+	nslots := max(size/(recEst*maxLoadNum/maxLoadDen+8), 16)
 	// Never let the index starve the ring below the largest record.
 	for nslots > 16 && size-8*nslots < 2*maxRecord {
 		nslots /= 2
@@ -100,7 +100,7 @@ func (s *shard) init(r *arena.Region, off, size, avgEntry, maxRecord int) {
 	s.ringOff = off + 8*nslots
 	s.ringLen = uint64(size-8*nslots) &^ 7
 	s.lapMask = 1<<bits.Len64(s.ringLen-1) - 1
-	s.maxCount = int64(nslots * 3 / 4)
+	s.maxCount = int64(nslots * maxLoadNum / maxLoadDen)
 }
 
 // home returns the first slot probed for hash h. It takes the hash bits just

@@ -21,7 +21,7 @@ const (
 	// as a multiple of the capacity (the TinyLFU paper's W = 10·C).
 	sampleFactor = 10
 
-	// maxSampleStripes caps the number of sample-count stripes (2 KiB).
+	// maxSampleStripes is the number of sample-count stripes (2 KiB).
 	maxSampleStripes = 32
 
 	// sampleLagDivisor bounds the increments that may sit in stripes not
@@ -77,14 +77,19 @@ type Sketch struct {
 func sketchGeometry(capacity int) (capped, blocks, stripes int) {
 	capped = min(max(capacity, 1), sketchMaxCapacity)
 	blocks = (capped + blockWords - 1) / blockWords
-	stripes = min(floorPow2(blocks), maxSampleStripes)
+	// Always maxSampleStripes stripes, whatever the size: a stripe count
+	// that grew with the table (it once was min(blocks, 32) rounded to a
+	// power of two) made the sketch jump by a kilobyte where a small
+	// table's block count reached a power of two, and with it the entries
+	// a small budget holds (TestCapacityGrowsSmoothlyWithBudget).
+	stripes = maxSampleStripes
 	return capped, blocks, stripes
 }
 
 // SketchSizeFor returns the number of bytes NewSketch(capacity) allocates,
 // the same value its Bytes method reports, so the engine can budget for
 // the sketch before creating it. It is 8 bytes per entry of capacity
-// (rounded up to whole 64-byte blocks) plus a fixed part of at most 2 KiB
+// (rounded up to whole 64-byte blocks) plus a fixed part of about 2 KiB
 // for the sample-count stripes and the struct.
 func SketchSizeFor(capacity int) int {
 	_, blocks, stripes := sketchGeometry(capacity)

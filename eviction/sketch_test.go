@@ -38,8 +38,7 @@ func TestSketchSizeFor(t *testing.T) {
 		capped := max(c, 1)
 		assert.Equal(t, (capped+7)/8*64, len(s.table)*8, "capacity %d: 8 bytes per entry", c)
 		assert.Equal(t, 10*capped, s.SampleSize())
-		assert.LessOrEqual(t, len(s.stripes), maxSampleStripes)
-		assert.LessOrEqual(t, len(s.stripes), len(s.table)/blockWords, "no more stripes than blocks")
+		assert.Equal(t, maxSampleStripes, len(s.stripes), "a fixed stripe count: the size grows smoothly")
 		// Pending samples in stripes are bounded by 1/16 of a sample.
 		assert.LessOrEqual(t, len(s.stripes)*int(s.batch-1), s.SampleSize()/sampleLagDivisor)
 	}

@@ -29,7 +29,7 @@ func TestTinyLFUSizeFor(t *testing.T) {
 		assert.Equal(t, TinyLFUSizeFor(c), f.Bytes(), "capacity %d", c)
 	}
 	perEntry := float64(TinyLFUSizeFor(1<<20)) / (1 << 20)
-	assert.InDelta(t, 12.0, perEntry, 0.01, "bytes per entry of capacity")
+	assert.InDelta(t, 10.0, perEntry, 0.01, "bytes per entry of capacity")
 }
 
 func TestTinyLFUDoorkeeperFirst(t *testing.T) {

@@ -173,8 +173,34 @@ func calibrate(bc *byteCache, n int, tol float64, probe func(budget int64) (resi
 	if err != nil {
 		return calibration{}, err
 	}
-	if cLo >= lowOK && cLo <= highOK {
-		return calibration{budget: lo, entries: cLo}, nil
+	// A budget inside the tolerance ends the search only if it holds
+	// exactly n; otherwise the search goes on for up to refineProbes more
+	// probes towards n and keeps the closest count (on a tie, the one not
+	// above n), so that a byte cache is not measured with a couple of
+	// percent more entries than the count-bounded caches when a budget
+	// nearer n exists.
+	var best calibration
+	bestOff := func(c int) int {
+		if c > n {
+			return 2*(c-n) + 1
+		}
+		return 2 * (n - c)
+	}
+	refine := -1 // probes left after the first hit inside the tolerance
+	consider := func(b int64, c int) bool {
+		if c < lowOK || c > highOK {
+			return false
+		}
+		if best.budget == 0 || bestOff(c) < bestOff(best.entries) {
+			best = calibration{budget: b, entries: c}
+		}
+		if refine < 0 {
+			refine = refineProbes
+		}
+		return c == n || refine == 0
+	}
+	if consider(lo, cLo) || (cLo > n && best.budget != 0) {
+		return best, nil // nothing smaller to try
 	}
 	if cLo > highOK {
 		why := fmt.Sprintf("its smallest budget, %s, already holds %d entries (want %d±%s)", fmtBytes(lo), cLo, n, pct)
@@ -202,6 +228,9 @@ func calibrate(bc *byteCache, n int, tol float64, probe func(budget int64) (resi
 				b = round(lo + 1)
 			}
 			if b >= hi {
+				if best.budget != 0 {
+					return best, nil
+				}
 				return calibration{na: fmt.Sprintf("no budget holds %d±%s: %d B holds %d entries, %d B holds %d",
 					n, pct, lo, cLo, hi, cHi)}, nil
 			}
@@ -210,12 +239,15 @@ func calibrate(bc *byteCache, n int, tol float64, probe func(budget int64) (resi
 		if err != nil {
 			return calibration{}, err
 		}
-		switch {
-		case c >= lowOK && c <= highOK:
-			return calibration{budget: b, entries: c}, nil
-		case c < lowOK:
+		if refine > 0 {
+			refine--
+		}
+		if consider(b, c) {
+			return best, nil
+		}
+		if c < n {
 			lo, cLo = b, c
-		default:
+		} else {
 			hi, cHi = b, c
 		}
 		if b > 1<<40 {
@@ -236,8 +268,15 @@ func calibrate(bc *byteCache, n int, tol float64, probe func(budget int64) (resi
 			}
 		}
 	}
+	if best.budget != 0 {
+		return best, nil
+	}
 	return calibration{na: fmt.Sprintf("no budget found holding %d±%s entries (last: %d B holds %d)", n, pct, lo, cLo)}, nil
 }
+
+// refineProbes is how many more probes calibrate spends, once a budget is
+// inside the tolerance, looking for one whose count is nearer n.
+const refineProbes = 4
 
 // fmtBytes prints a budget compactly (B, KiB, MiB) for tables and reasons.
 func fmtBytes(b int64) string {

@@ -134,6 +134,18 @@ func TestCalibrateModel(t *testing.T) {
 	c, err = calibrate(&byteCache{min: 32 << 20}, 1000, 0.02, linear)
 	require.NoError(t, err)
 	assert.Contains(t, c.na, "smallest budget")
+
+	// Counts in steps of 10: 1005 is not reachable, and of 1000 and 1010
+	// (equally near) the one not above n is kept, even when the search
+	// meets the other first.
+	coarse := func(b int64) (int, int, error) { return int(b/480) * 10, int(b/480) * 10, nil }
+	c, err = calibrate(&byteCache{min: 1024}, 1005, 0.02, coarse)
+	require.NoError(t, err)
+	assert.Equal(t, 1000, c.entries)
+	// A first hit inside the tolerance but not at n is refined.
+	c, err = calibrate(&byteCache{min: 1024}, 1000, 0.02, func(b int64) (int, int, error) { return int(b / 48), int(b / 48), nil })
+	require.NoError(t, err)
+	assert.Equal(t, 1000, c.entries, "budget %d", c.budget)
 }
 
 // TestCalibrateRealCaches sizes the real byte caches for 30,000 entries
