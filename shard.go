@@ -190,15 +190,15 @@ func (s *shard) lookup(e *engine, h uint64, key, dst []byte, mode lookupMode) ([
 			if sl.tag() == tag {
 				off := logicalOf(s.head.Load(), sl.pos())
 				hdr, p, ok := s.readRecord(off)
-				if ok && hdr.keyLen() == len(key) && s.r.EqualAtomic(p+hdr.keyAt(), key) {
+				if ok && hdr.keyLen() == len(key) && s.r.EqualSnapshot(p+hdr.keyAt(), key) {
 					expired := hdr.hasExpiry() && int64(s.r.Load64(p+hdrSize)) <= e.now()
 					out := dst
 					switch {
 					case expired:
 					case mode == lookupValue:
-						out = s.r.AppendAtomic(dst, p+hdr.valueAt(), hdr.valLen())
+						out = s.r.AppendSnapshot(dst, p+hdr.valueAt(), hdr.valLen())
 					case mode == lookupExpiry && hdr.hasExpiry():
-						out = s.r.AppendAtomic(dst, p+hdrSize, expirySize)
+						out = s.r.AppendSnapshot(dst, p+hdrSize, expirySize)
 					}
 					if s.valid(off) {
 						if expired {
@@ -262,7 +262,7 @@ func (s *shard) find(e *engine, h uint64, key []byte) (i uint64, sl slot, off ui
 		if sl.tag() == tag {
 			off = logicalOf(head, sl.pos())
 			hdr := header(s.r.Load64(s.phys(off)))
-			if hdr.keyLen() == len(key) && s.r.EqualAtomic(s.phys(off)+hdr.keyAt(), key) {
+			if hdr.keyLen() == len(key) && s.r.EqualSnapshot(s.phys(off)+hdr.keyAt(), key) {
 				return i, sl, off, true
 			}
 		}
@@ -862,7 +862,7 @@ func (s *shard) addFast(e *engine, h uint64, key []byte, delta int64) (int64, bo
 		if sl.tag() == tag {
 			off := logicalOf(s.head.Load(), sl.pos())
 			hdr, p, ok := s.readRecord(off)
-			if ok && hdr.keyLen() == len(key) && s.r.EqualAtomic(p+hdr.keyAt(), key) {
+			if ok && hdr.keyLen() == len(key) && s.r.EqualSnapshot(p+hdr.keyAt(), key) {
 				if !hdr.counter() || hdr.valLen() != counterSize || sl.pins() >= pinsSealed-1 ||
 					(hdr.hasExpiry() && int64(s.r.Load64(p+hdrSize)) <= e.now()) || !s.valid(off) {
 					return 0, false

@@ -16,10 +16,10 @@
 //     writer until the record is published (its slot stored), and are
 //     immutable afterwards, with one exception: the 8-byte value word of a
 //     counter record, which Add updates with AddInt64.
-//   - Readers copy record bytes only with atomic word loads (AppendAtomic,
-//     EqualAtomic, Load64). A copy is trusted only after the reader has
-//     re-checked the shard's tail: bytes behind the tail may already be
-//     reused by the writer.
+//   - Readers load headers with Load64 and copy keys and values with
+//     snapshot reads (AppendSnapshot, EqualSnapshot; snapshot.go). A copy
+//     is trusted only after the reader has re-checked the shard's tail:
+//     bytes behind the tail may already be reused by the writer.
 //   - The writer reuses bytes behind the tail only after publishing the new
 //     tail with an atomic read-modify-write, so the plain stores that
 //     follow cannot become visible before it (on arm64 a plain store may
@@ -30,13 +30,17 @@
 //     address range itself is unmapped by a cleanup when the Region becomes
 //     unreachable.
 //
-// # Why atomic word loads for readers
+// # Why snapshot reads, and two builds of them
 //
-// A reader races with a writer that may be reusing the bytes it copies. Go's
-// memory model gives no meaning to a racy plain read, the race detector
-// would flag it on the heap fallback, and on weakly ordered CPUs plain loads
-// may be reordered after the validating load of the tail. Atomic 8-byte
-// loads are plain MOVs on amd64 and LDAR on arm64: cheap, ordered, and race
-// detector clean. Records are 8-byte aligned and their key and value start
-// on word boundaries, so copies run whole words.
+// A reader races with a writer that may be reusing the bytes it copies.
+// Go's memory model lets a racy read of several words observe each word
+// from some write (so a copy may be torn, which validation catches), but
+// the race detector reports such reads, and on weakly ordered CPUs plain
+// loads may be satisfied after the validating load of the tail. So outside
+// amd64, and under -race everywhere, snapshot reads are atomic 8-byte
+// loads (LDAR on arm64: ordered, and race detector clean). On amd64, whose
+// loads stay in program order, they are a plain memmove, several times
+// faster for values of a few hundred bytes. Records are 8-byte aligned and
+// their key and value start on word boundaries, so word copies run whole
+// words.
 package arena

@@ -1,8 +1,6 @@
 package arena
 
 import (
-	"encoding/binary"
-	"slices"
 	"sync/atomic"
 	"unsafe"
 )
@@ -53,46 +51,6 @@ func (r *Region) Add64(off int, delta int64) int64 {
 // InRange reports whether [off, off+n) lies inside the Region.
 func (r *Region) InRange(off, n int) bool {
 	return off >= 0 && n >= 0 && off <= len(r.mem) && n <= len(r.mem)-off
-}
-
-// AppendAtomic appends the n bytes at off (8-byte aligned) to dst, reading
-// them with atomic word loads. It writes nothing past the bytes it appends
-// (dst's spare capacity may hold the caller's data), and when it must grow
-// dst the new array holds only dst and the value, never other arena bytes.
-// The caller must check InRange(off, roundUp(n)) first.
-func (r *Region) AppendAtomic(dst []byte, off, n int) []byte {
-	start := len(dst)
-	dst = slices.Grow(dst, n)[:start+n]
-	out := dst[start:]
-	full := n &^ (WordSize - 1)
-	for i := 0; i < full; i += WordSize {
-		binary.NativeEndian.PutUint64(out[i:], atomic.LoadUint64(r.word(off+i)))
-	}
-	if full < n {
-		var last [WordSize]byte
-		binary.NativeEndian.PutUint64(last[:], atomic.LoadUint64(r.word(off+full)))
-		copy(out[full:], last[:])
-	}
-	return dst
-}
-
-// EqualAtomic reports whether the len(key) bytes at off (8-byte aligned)
-// equal key, reading them with atomic word loads. The caller must check
-// InRange first.
-func (r *Region) EqualAtomic(off int, key []byte) bool {
-	n := len(key)
-	i := 0
-	for ; i+WordSize <= n; i += WordSize {
-		if atomic.LoadUint64(r.word(off+i)) != binary.NativeEndian.Uint64(key[i:]) {
-			return false
-		}
-	}
-	if i == n {
-		return true
-	}
-	var tail [WordSize]byte
-	binary.NativeEndian.PutUint64(tail[:], atomic.LoadUint64(r.word(off+i)))
-	return string(tail[:n-i]) == string(key[i:])
 }
 
 // Bytes returns the n bytes at off as a slice aliasing the Region, for the
