@@ -21,7 +21,7 @@
 //
 // Get, AppendGet and Has take no lock. A reader loads the slot, loads the
 // shard head to resolve the slot's offset, compares the key and copies the
-// value with atomic word loads, then loads the shard tail: if the tail has
+// value (arena's snapshot reads), then loads the shard tail: if the tail has
 // not passed the record, no byte it read can have been reused, and since
 // records are immutable the copy is the value that was current when the
 // slot was loaded. Otherwise it retries. Deleting from a linear-probing

@@ -167,10 +167,10 @@ const (
 //
 // The protocol: load a slot (atomic), load the head to resolve the slot's
 // position, read the header, compare the key and copy the value with
-// atomic word loads, then re-load the tail: if it has not passed the
-// record, no byte we read can have been reused, so the copy is exact and
-// was current when the slot was loaded (records are never rewritten in
-// place). Otherwise retry. A miss is trusted only if no index shift ran
+// snapshot reads (arena/snapshot.go), then re-load the tail: if it has not
+// passed the record, no byte we read can have been reused, so the copy is
+// exact and was current when the slot was loaded (records are never
+// rewritten in place). Otherwise retry. A miss is trusted only if no index shift ran
 // during the probe (shiftSeq) and no record whose key we compared was
 // reclaimed meanwhile (its bytes might have been torn into a false
 // mismatch).
