@@ -12,6 +12,9 @@ package arena
 //     8-byte loads, which are ordered on weakly ordered CPUs and clean
 //     under the race detector.
 //
+// AppendSnapshot writes nothing past the bytes it appends (dst's spare
+// capacity may hold the caller's data), and when it must grow dst the new
+// array holds only dst and the copied bytes, never other Region bytes.
 // Both need off to be 8-byte aligned (records are) and the range to lie
 // within the Region (callers check InRange or the ring bounds first); an
 // out-of-range read panics with an index error, never faults.
