@@ -36,7 +36,7 @@ type shard struct {
 	ringOff  int    // region offset of the ring's byte 0
 	ringLen  uint64 // A: usable bytes of the ring, a multiple of 8
 	lapMask  uint64 // lapSize-1
-	maxCount int64  // entries allowed: maxLoad of the slots, so probes stay short
+	maxCount int64  // entries allowed: maxLoadNum/maxLoadDen of the slots, so probes stay short
 	_        [64 - 56]byte
 
 	// head and tail are the logical end and start of the ring's data.
@@ -86,7 +86,7 @@ const (
 
 // init lays the shard out in region bytes [off, off+size): the index first,
 // then the ring. The index gets enough slots for the entries the ring holds
-// at the expected entry size, at a load factor of maxLoad.
+// at the expected entry size, at a load factor of maxLoadNum/maxLoadDen.
 func (s *shard) init(r *arena.Region, off, size, avgEntry, maxRecord int) {
 	recEst := hdrSize + avgEntry + 4 // padding averages a few bytes
 	nslots := max(size/(recEst*maxLoadNum/maxLoadDen+8), 16)
@@ -170,10 +170,10 @@ const (
 // snapshot reads (arena/snapshot.go), then re-load the tail: if it has not
 // passed the record, no byte we read can have been reused, so the copy is
 // exact and was current when the slot was loaded (records are never
-// rewritten in place). Otherwise retry. A miss is trusted only if no index shift ran
-// during the probe (shiftSeq) and no record whose key we compared was
-// reclaimed meanwhile (its bytes might have been torn into a false
-// mismatch).
+// rewritten in place). Otherwise retry. A miss is trusted only if no
+// index shift ran during the probe (shiftSeq) and no record whose key we
+// compared was reclaimed meanwhile (its bytes might have been torn into a
+// false mismatch).
 func (s *shard) lookup(e *engine, h uint64, key, dst []byte, mode lookupMode) ([]byte, lookupStatus) {
 	tag := tagOf(h)
 	start := s.home(h, e.shardBits)
