@@ -73,8 +73,11 @@ func newEngine(cfg Config, hashHook func([]byte) uint64) (*engine, error) {
 		e.epoch = e.clock.Now()
 	}
 	// The policy is sized for the entries the budget holds at the expected
-	// entry size (an over-estimate is harmless: it only spends a little
-	// more of the budget on the sketch).
+	// entry size. The estimate leaves the policy's own bytes out, so it is
+	// about 13% above what the shards can index; sizing the sketch (and its
+	// 10·capacity aging period) to the exact count instead lowered the
+	// full hit-ratio replay's mean from 54.26 to 54.00, so the estimate
+	// stays.
 	capacity := int(cfg.MaxBytes / int64(hdrSize+cfg.avgEntrySize()+4+8*maxLoadDen/maxLoadNum))
 	if capacity > 64 && int64(policySize(capacity)) > cfg.MaxBytes/4 {
 		// Tiny budgets with tiny entries: keep the policy a minority of

@@ -29,7 +29,7 @@
 // which include the empty key; from 0xF0: a key of MaxKeyLen bytes, a second
 // one differing in its last byte, or one of MaxKeyLen+1 bytes), a value as
 // two bytes (size class and size; classes include empty, 8 bytes, exactly
-// the entry limit MaxBytes/64 and one byte over it), a TTL byte (0, 1ns,
+// the entry limit and one byte over it), a TTL byte (0, 1ns,
 // 1µs, 1ms, 1s, 1h, a huge TTL, negative), a delta byte (int8, with 0x7f and
 // 0x80 meaning MaxInt64 and MinInt64), a clock step byte, and for GetOrLoad
 // a byte saying what the loader does (return a value, fail, panic, or the
@@ -585,7 +585,8 @@ func Run(data []byte, tgt Target) (err error) {
 	r.load, _ = c.(Loader)
 	r.m = model{
 		errs: tgt.Errs,
-		// The cache's entry limit (Config.MaxBytes documents it).
+		// The cache's entry limit (Config.MaxBytes documents it). Every
+		// setup sets Shards: the default count depends on GOMAXPROCS.
 		maxEntry: int(min(r.setup.MaxBytes/64, r.setup.MaxBytes/int64(16*max(r.setup.Shards, 1)), math.MaxUint32)),
 		defTTL:   r.setup.DefaultTTL,
 	}
