@@ -87,6 +87,6 @@
 // (a few at its shard's tail) and by a janitor goroutine per cache, started
 // by the first TTL (package ttl). Counters are 8-byte records whose value
 // word Add updates with one atomic add after pinning the slot: writers
-// claim a slot (waiting for pins to drain) before they move, replace or
-// reclaim its record, so no add is lost.
+// claim a counter's slot (waiting for pins to drain) before they move,
+// replace or reclaim its record, so no add is lost.
 package larder

@@ -288,7 +288,10 @@ func (e *engine) del(key []byte) bool {
 func (e *engine) len() int {
 	n := 0
 	for i := range e.shards {
-		n += int(e.shards[i].count.Load())
+		sh := &e.shards[i]
+		sh.mu.Lock()
+		n += int(sh.count)
+		sh.mu.Unlock()
 	}
 	return n
 }
@@ -300,13 +303,15 @@ func (e *engine) snapshot() stats.Snapshot {
 	s.Expirations = expiredSeen
 	for i := range e.shards {
 		sh := &e.shards[i]
-		s.Sets += sh.sets.Load()
-		s.Evictions += sh.evictions.Load()
-		s.Rejections += sh.rejections.Load()
-		s.Deletes += sh.deletes.Load()
-		s.Expirations += sh.expirations.Load()
-		s.Entries += uint64(sh.count.Load())
-		s.BytesInUse += uint64(sh.usedBytes.Load())
+		sh.mu.Lock()
+		s.Sets += sh.sets
+		s.Evictions += sh.evictions
+		s.Rejections += sh.rejections
+		s.Deletes += sh.deletes
+		s.Expirations += sh.expirations
+		s.Entries += uint64(sh.count)
+		s.BytesInUse += uint64(sh.usedBytes)
+		sh.mu.Unlock()
 	}
 	e.loads.fill(&s)
 	s.BudgetBytes = uint64(e.budget)

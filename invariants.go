@@ -11,7 +11,7 @@ func (s *shard) checkInvariants(e *engine) {
 	if int64(head-tail) < 0 || head-tail > 2*(s.lapMask+1) {
 		panic(fmt.Sprintf("larder: tail %d head %d", tail, head))
 	}
-	if c := s.count.Load(); c < 0 || c > s.maxCount {
+	if c := s.count; c < 0 || c > s.maxCount {
 		panic(fmt.Sprintf("larder: count %d of max %d", c, s.maxCount))
 	}
 	s.checks++
@@ -75,7 +75,7 @@ func (s *shard) checkInvariants(e *engine) {
 	if liveBytes != s.liveBytes {
 		panic(fmt.Sprintf("larder: live records hold %d bytes, liveBytes %d", liveBytes, s.liveBytes))
 	}
-	if live != s.count.Load() {
-		panic(fmt.Sprintf("larder: %d live slots, count %d", live, s.count.Load()))
+	if live != s.count {
+		panic(fmt.Sprintf("larder: %d live slots, count %d", live, s.count))
 	}
 }

@@ -47,8 +47,8 @@ type shard struct {
 	// store invalidates; nothing else readers need lives there or in the
 	// lines after it (the mutex and the writer's state), so a store costs
 	// a reader on another core one line, not two.
-	head     atomic.Uint64
-	tail     atomic.Uint64
+	head     arena.Position
+	tail     arena.Position
 	shiftSeq atomic.Uint64
 	_        [64 - 24]byte
 
@@ -66,14 +66,18 @@ type shard struct {
 	ringReleased bool   // the ring's pages were returned to the OS while empty
 	closed       bool
 
-	// Counters written under mu, read by Stats without it.
-	count       atomic.Int64 // live entries
-	usedBytes   atomic.Int64 // bytes of records between tail and head
-	sets        atomic.Uint64
-	evictions   atomic.Uint64
-	rejections  atomic.Uint64
-	deletes     atomic.Uint64
-	expirations atomic.Uint64 // the shard is four whole cache lines (TestShardLayout)
+	// Counters, written and read under mu. Why plain fields and not
+	// atomics that Stats could read without the lock: every Set bumps two
+	// of them, and on amd64 an atomic add is a full barrier that waits for
+	// the record just written to leave the store buffer; Stats and Len are
+	// rare and take each shard's lock instead.
+	count       int64 // live entries
+	usedBytes   int64 // bytes of records between tail and head
+	sets        uint64
+	evictions   uint64
+	rejections  uint64
+	deletes     uint64
+	expirations uint64 // the shard is four whole cache lines (TestShardLayout)
 }
 
 type lookupStatus uint8
@@ -305,10 +309,31 @@ func (s *shard) claim(i uint64) slot {
 	}
 }
 
-// publish stores a slot value the writer computed. Why a plain atomic
-// store: the slot is either empty, or claimed (sealed) by this writer, so
-// no reader or adder can have a CAS in flight that this store must keep.
-func (s *shard) publish(i uint64, sl slot) { s.r.Store64(s.slotOff(i), uint64(sl)) }
+// seize takes the slot at i, whose record is at logical off, for the
+// writer to repoint. Only a counter's slot can be pinned: Add pins with a
+// CAS that expects the very slot through which it read a counter header,
+// and a record's kind never changes. So only a counter's slot is claimed;
+// any other is just loaded, which spares the write path a locked
+// instruction (a full barrier on amd64). A reader's reference-bit CAS
+// that lands between this load and the writer's publish is overwritten: a
+// lost reference bit, never a wrong slot. Preconditions: s.mu held; the
+// slot is live and names off.
+func (s *shard) seize(i, off uint64) slot {
+	if header(s.r.Load64(s.phys(off))).counter() {
+		return s.claim(i)
+	}
+	return s.loadSlot(i)
+}
+
+// publish stores a slot value the writer computed: the publish point of
+// whatever record it names. Why a store-release and not a CAS: the slot is
+// either empty, or claimed (sealed) by this writer, or seized (a
+// non-counter's slot, which no adder can pin), so no CAS can be in flight
+// that this store must keep, but a reader's reference bit (see seize).
+// Release is all the ordering needed: the record's bytes (plain stores)
+// and the head are stored before it, and readers load the slot before
+// they load those.
+func (s *shard) publish(i uint64, sl slot) { s.r.StoreRelease64(s.slotOff(i), uint64(sl)) }
 
 // insert places a new slot for hash h at the first free position of its
 // probe sequence. It reports false when none lies within maxDist.
@@ -389,29 +414,29 @@ func (s *shard) setLocked(e *engine, h uint64, key, value []byte, expiry int64, 
 	off, ok := s.reserve(e, uint64(size), !found, !found && flags&hdrWindow != 0, h)
 	s.incoming = 0
 	if !ok {
-		s.rejections.Add(1)
+		s.rejections++
 		return false
 	}
 	// Write the record into bytes no reader trusts yet.
 	p := s.phys(off)
 	hdr := makeHeader(len(key), len(value), flags)
-	s.r.Store64(p, uint64(hdr))
+	s.r.Put64(p, uint64(hdr))
 	if expiry != 0 {
-		s.r.Store64(p+hdrSize, uint64(expiry))
+		s.r.Put64(p+hdrSize, uint64(expiry))
 	}
 	s.r.Write(p+hdr.keyAt(), key)
 	s.r.Write(p+hdr.valueAt(), value)
 	// Publish the head before the slot: readers resolve slot positions
 	// against a head loaded after the slot, which must cover the record.
-	s.head.Store(off + uint64(size))
-	s.usedBytes.Add(int64(size))
+	s.head.StoreRelease(off + uint64(size))
+	s.usedBytes += int64(size)
 	s.liveBytes += int64(size)
 	if hdr.window() {
 		s.windowBytes += int64(size)
 	}
 	// Find the key again: eviction may have moved or removed its entry.
 	if i, old, oldOff, found := s.find(e, h, key); found {
-		s.claim(i)
+		s.seize(i, oldOff)
 		s.kill(oldOff)
 		// Carry the reference bit over: an updated key is a used key.
 		s.publish(i, makeSlot(tagOf(h), old.dist(), off>>3)|old&slotRef)
@@ -420,15 +445,15 @@ func (s *shard) setLocked(e *engine, h uint64, key, value []byte, expiry int64, 
 			// The probe window is full of other keys: decline the entry
 			// (a miss later, never a wrong answer).
 			s.kill(off)
-			s.rejections.Add(1)
+			s.rejections++
 			return false
 		}
-		s.count.Add(1)
+		s.count++
 	}
 	s.rebalance(e)
 	s.trim(e, trimPerSet)
 	s.ringReleased = false
-	if s.sets.Add(1)%adaptEvery == 0 {
+	if s.sets++; s.sets%adaptEvery == 0 {
 		e.pol.adapt(e)
 	}
 	if invariants.Enabled {
@@ -446,7 +471,7 @@ func (s *shard) kill(off uint64) {
 		s.windowBytes -= int64(hdr.size())
 	}
 	s.liveBytes -= int64(hdr.size())
-	s.r.Store64(p, uint64(hdr|hdrDead))
+	s.r.Put64(p, uint64(hdr|hdrDead)) // only the writer looks at the dead bit
 }
 
 // del removes key. Preconditions: none (takes s.mu).
@@ -465,14 +490,14 @@ func (s *shard) del(e *engine, h uint64, key []byte) bool {
 	s.claim(i)
 	s.kill(off)
 	s.remove(i)
-	s.count.Add(-1)
+	s.count--
 	if invariants.Enabled {
 		s.checkInvariants(e)
 	}
 	if live {
-		s.deletes.Add(1)
+		s.deletes++
 	} else {
-		s.expirations.Add(1)
+		s.expirations++
 	}
 	return live
 }
@@ -499,11 +524,11 @@ func (s *shard) reserve(e *engine, n uint64, newKey, declinable bool, in uint64)
 			}
 			s.wrapEnd = h
 			s.wrapPending = true
-			s.head.Store(h&^s.lapMask + lapSize)
+			s.head.StoreRelease(h&^s.lapMask + lapSize)
 			s.advanceTailPastWrap()
 			continue
 		}
-		if h+n <= s.tail.Load()+lapSize && (!newKey || s.count.Load() < s.maxCount) {
+		if h+n <= s.tail.Load()+lapSize && (!newKey || s.count < s.maxCount) {
 			return h, true
 		}
 		if s.evictOne(e, declinable, in) {
@@ -521,12 +546,12 @@ func (s *shard) advanceTailPastWrap() {
 	}
 }
 
-// setTail publishes a new tail. Why Swap (an atomic read-modify-write) and
-// not Store: the writer is about to overwrite the bytes behind the old
-// tail with plain stores, which must not become visible before the new
-// tail. A store-release does not order later stores (arm64); an RMW with
-// acquire-release semantics does, and it is a full barrier on amd64.
-func (s *shard) setTail(t uint64) { s.tail.Swap(t) }
+// setTail publishes a new tail. Why a fenced store: the writer is about to
+// overwrite the bytes behind the old tail with plain stores, which must
+// not become visible before the new tail (a reader that copied them then
+// sees the new tail and discards its copy). A store-release does not order
+// later stores; see arena.Position.
+func (s *shard) setTail(t uint64) { s.tail.StoreFenced(t) }
 
 // evictOne advances the tail past one record, the W-TinyLFU way:
 //
@@ -600,7 +625,7 @@ func (s *shard) evictOne(e *engine, declinable bool, in uint64) (declined bool) 
 			if cand, ch, ok := s.nextCandidate(e); ok {
 				if !e.pol.admit(ch, h) {
 					s.drop(e, ch, cand)
-					s.rejections.Add(1)
+					s.rejections++
 					i, _, _ = s.findPos(e, h, t) // the drop may have shifted the victim's slot
 					if s.reinsert(e, i, t, size, false) {
 						return
@@ -619,11 +644,11 @@ func (s *shard) evictOne(e *engine, declinable bool, in uint64) (declined bool) 
 		}
 		s.claim(i)
 		s.remove(i)
-		s.count.Add(-1)
+		s.count--
 		if expired {
-			s.expirations.Add(1)
+			s.expirations++
 		} else {
-			s.evictions.Add(1)
+			s.evictions++
 		}
 		if hdr.window() {
 			s.windowBytes -= int64(size)
@@ -631,7 +656,7 @@ func (s *shard) evictOne(e *engine, declinable bool, in uint64) (declined bool) 
 		s.liveBytes -= int64(size)
 	}
 	s.setTail(t + size)
-	s.usedBytes.Add(-int64(size))
+	s.usedBytes -= int64(size)
 	s.advanceTailPastWrap()
 	if invariants.Enabled {
 		s.checkInvariants(e)
@@ -706,7 +731,7 @@ func (s *shard) sweep(e *engine) {
 			return
 		}
 	}
-	if s.count.Load() == 0 && !s.ringReleased {
+	if s.count == 0 && !s.ringReleased {
 		// Every byte of the ring is behind the tail: no reader can trust
 		// any of it, so its pages may go (reads see zeros until reuse).
 		s.r.ReleaseRange(s.ringOff, int(s.ringLen))
@@ -746,8 +771,9 @@ func (s *shard) promote(off uint64) {
 	p := s.phys(off)
 	hdr := header(s.r.Load64(p))
 	s.windowBytes -= int64(hdr.size())
-	// Why an atomic store: readers load header words concurrently.
-	s.r.Store64(p, uint64(hdr&^hdrWindow))
+	// Readers load this word concurrently, but only the writer looks at the
+	// window bit: a word store, which they see whole, is all they need.
+	s.r.Put64(p, uint64(hdr&^hdrWindow))
 }
 
 // drop evicts the live record at off (key hash h) that is not at the tail:
@@ -763,7 +789,7 @@ func (s *shard) drop(e *engine, h, off uint64) {
 	s.claim(i)
 	s.kill(off)
 	s.remove(i)
-	s.count.Add(-1)
+	s.count--
 }
 
 // reinsert moves the live record at the tail (logical t, its slot at i) to
@@ -781,7 +807,7 @@ func (s *shard) reinsertCredits(e *engine, i, t, size uint64, ref bool, c int) b
 	if h&s.lapMask+size > s.ringLen || h+size > t+size+s.lapMask+1 {
 		return false
 	}
-	sl := s.claim(i)
+	sl := s.seize(i, t)
 	// Retire the old copy first: once the tail is past it, readers that
 	// still hold the old position fail validation and retry.
 	s.setTail(t + size)
@@ -790,9 +816,9 @@ func (s *shard) reinsertCredits(e *engine, i, t, size uint64, ref bool, c int) b
 		// The copy is not published yet (its slot still names the old
 		// position, now behind the tail): no reader trusts these bytes.
 		p := s.phys(h)
-		s.r.Store64(p, uint64(header(s.r.Load64(p)).withCredits(c)))
+		s.r.Put64(p, uint64(header(s.r.Load64(p)).withCredits(c)))
 	}
-	s.head.Store(h + size)
+	s.head.StoreRelease(h + size)
 	sl = sl.withPos(h>>3) &^ slotRef &^ pinsMask
 	if ref {
 		sl |= slotRef

@@ -8,10 +8,11 @@
 // A Region is carved by the engine into, per shard, an index (an array of
 // 8-byte slots) and a ring of records. The rules:
 //
-//   - Index slots are only ever accessed with atomic 8-byte operations
-//     (Load64, Store64, CompareAndSwap64). Any goroutine may read them; the
-//     shard's writer (holding the shard lock) stores them; readers may only
-//     CAS a slot to set its reference bit.
+//   - Index slots are only ever accessed with 8-byte word operations
+//     (Load64, StoreRelease64, CompareAndSwap64). Any goroutine may read
+//     them; the shard's writer (holding the shard lock) stores them;
+//     readers may only CAS a slot to set its reference bit, and counter
+//     Adds to pin it.
 //   - Record bytes between a shard's tail and head belong to the shard's
 //     writer until the record is published (its slot stored), and are
 //     immutable afterwards, with one exception: the 8-byte value word of a
@@ -20,10 +21,14 @@
 //     snapshot reads (AppendSnapshot, EqualSnapshot; snapshot.go). A copy
 //     is trusted only after the reader has re-checked the shard's tail:
 //     bytes behind the tail may already be reused by the writer.
-//   - The writer reuses bytes behind the tail only after publishing the new
-//     tail with an atomic read-modify-write, so the plain stores that
-//     follow cannot become visible before it (on arm64 a plain store may
-//     pass a store-release, not an acquire-release RMW).
+//   - The writer writes records with plain stores (Write, Put64) and makes
+//     them visible with a store-release of the head and then of the slot
+//     (Position.StoreRelease, StoreRelease64). It reuses bytes behind the
+//     tail only after publishing the new tail with a fenced store
+//     (Position.StoreFenced), so the plain stores that follow cannot
+//     become visible before it (on arm64 a plain store may pass a
+//     store-release, not an acquire-release RMW). order_plain.go and
+//     order_atomic.go say what each costs per platform.
 //   - Release (Close) first makes every reader's validation fail (the engine
 //     poisons the tails), then drops the pages: the mapping stays in place
 //     and reads return zeros, so a reader still running never faults. The

@@ -80,3 +80,6 @@ func clearBytes(b []byte) {
 
 // OffHeap reports whether Regions live outside the Go heap.
 const OffHeap = false
+
+// putWord stores through an atomic word, as writeBytes does.
+func putWord(p *uint64, v uint64) { atomic.StoreUint64(p, v) }

@@ -51,3 +51,8 @@ func clearBytes(b []byte) { clear(b) }
 
 // OffHeap reports whether Regions live outside the Go heap.
 const OffHeap = true
+
+// putWord is a plain 8-byte store, for the same reasons as writeBytes; an
+// aligned word store is single-copy atomic on every CPU Go supports, so a
+// racing reader's Load64 sees the old word or the new, never a mix.
+func putWord(p *uint64, v uint64) { *p = v }

@@ -38,6 +38,12 @@ func (r *Region) Load64(off int) uint64 { return atomic.LoadUint64(r.word(off)) 
 // Store64 atomically stores v at off.
 func (r *Region) Store64(off int, v uint64) { atomic.StoreUint64(r.word(off), v) }
 
+// Put64 stores v at off for the writer: a record word (header, expiry)
+// that readers may load concurrently. Like Write it carries no ordering of
+// its own; it becomes visible to readers with the writer's next publish
+// point (StoreRelease64 of a slot, or an atomic store of the head).
+func (r *Region) Put64(off int, v uint64) { putWord(r.word(off), v) }
+
 // CompareAndSwap64 atomically replaces old with new at off.
 func (r *Region) CompareAndSwap64(off int, old, new uint64) bool {
 	return atomic.CompareAndSwapUint64(r.word(off), old, new)
