@@ -175,6 +175,7 @@ func (e *engine) get(dst, key []byte) ([]byte, bool) {
 		return dst, false
 	}
 	h := e.hash(key)
+	e.pol.touch(h)
 	out, st := e.shardFor(h).lookup(e, h, key, dst, lookupValue)
 	e.count(h, st)
 	e.pol.record(h)
@@ -186,6 +187,7 @@ func (e *engine) has(key []byte) bool {
 		return false
 	}
 	h := e.hash(key)
+	e.pol.touch(h)
 	_, st := e.shardFor(h).lookup(e, h, key, nil, lookupPresence)
 	e.count(h, st)
 	e.pol.record(h)

@@ -77,6 +77,9 @@ func (p *policy) adapt(e *engine) {
 // record counts one access to the key with hash h.
 func (p *policy) record(h uint64) { p.filter.Record(h) }
 
+// touch starts loading what record(h) will update; see TinyLFU.Touch.
+func (p *policy) touch(h uint64) { p.filter.Touch(h) }
+
 // admit decides whether the window candidate with hash cand may take the
 // place of the main victim with hash victim.
 func (p *policy) admit(cand, victim uint64) bool { return p.filter.Admit(cand, victim) }

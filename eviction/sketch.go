@@ -128,6 +128,11 @@ func (s *Sketch) block(m uint64) *[blockWords]uint64 {
 	return (*[blockWords]uint64)(s.table[i : i+blockWords])
 }
 
+// touch loads the first word of h's block. Why an atomic load: the
+// compiler keeps it although its value is unused (it carries the memory
+// state), and it reads a word writers CAS.
+func (s *Sketch) touch(h uint64) { atomic.LoadUint64(&s.block(spread(h))[0]) }
+
 // slot returns the word (within its block) and the bit shift of counter
 // i ∈ [0,4) of the re-mixed hash m. Counter i uses bits [5i, 5i+5) of m.
 func slot(m uint64, i uint) (word uint64, shift uint) {
