@@ -35,10 +35,19 @@
 // one line for a writer's activity, not two.
 //
 // Set, Delete and eviction take the shard's mutex; they never wait for
-// readers. Close sets a flag, poisons every shard's tail (so readers in
-// flight fail validation) and returns the pages with MADV_DONTNEED: a late
-// reader reads zeros, never unmapped memory. The mapping itself goes when
-// the cache is unreachable.
+// readers. A writer fills a record with plain stores and publishes it by a
+// store-release of the head and then of the slot; it reuses bytes behind
+// the tail only after a fenced store of the new tail (arena.Position).
+// On amd64 all three are plain stores (x86 keeps stores in order), so an
+// overwrite that evicts nothing runs no full barrier besides the mutex's
+// own. Read-modify-writes remain where they are needed (claiming a
+// counter's slot, the index seqlock), and the shard's counters are plain
+// fields under the lock.
+//
+// Close sets a flag, poisons every shard's tail (so readers in flight fail
+// validation) and returns the pages with MADV_DONTNEED: a late reader
+// reads zeros, never unmapped memory. The mapping itself goes when the
+// cache is unreachable.
 //
 // # Memory
 //
