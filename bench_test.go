@@ -81,6 +81,28 @@ func BenchmarkSet(b *testing.B) {
 	})
 }
 
+// BenchmarkSetEvicting stores keys never seen before into a full cache,
+// so every Set runs admission and eviction.
+func BenchmarkSetEvicting(b *testing.B) {
+	c, _ := benchCache(b, benchEntries)
+	var next atomic.Uint64
+	next.Store(benchEntries)
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		key := make([]byte, 16)
+		val := make([]byte, 64)
+		for pb.Next() {
+			i := next.Add(1)
+			binary.LittleEndian.PutUint64(key, i)
+			binary.LittleEndian.PutUint64(key[8:], i*0x9e3779b97f4a7c15)
+			if err := c.Set(key, val); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
 func BenchmarkAddHotKey(b *testing.B) {
 	c, err := New(Config{MaxBytes: 64 << 20})
 	if err != nil {
