@@ -41,7 +41,7 @@ func (r *Region) Store64(off int, v uint64) { atomic.StoreUint64(r.word(off), v)
 // Put64 stores v at off for the writer: a record word (header, expiry)
 // that readers may load concurrently. Like Write it carries no ordering of
 // its own; it becomes visible to readers with the writer's next publish
-// point (StoreRelease64 of a slot, or an atomic store of the head).
+// point (StoreRelease64 of a slot, or Position.StoreRelease of the head).
 func (r *Region) Put64(off int, v uint64) { putWord(r.word(off), v) }
 
 // CompareAndSwap64 atomically replaces old with new at off.
