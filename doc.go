@@ -40,9 +40,10 @@
 // the tail only after a fenced store of the new tail (arena.Position).
 // On amd64 all three are plain stores (x86 keeps stores in order), so an
 // overwrite that evicts nothing runs no full barrier besides the mutex's
-// own. Read-modify-writes remain where they are needed (claiming a
-// counter's slot, the index seqlock), and the shard's counters are plain
-// fields under the lock.
+// own (and, one Set in 64 per shard, the window climber's TryLock).
+// Read-modify-writes remain where they are needed (claiming a counter's
+// slot, the index seqlock), and the shard's counters are plain fields
+// under the lock.
 //
 // Close sets a flag, poisons every shard's tail (so readers in flight fail
 // validation) and returns the pages with MADV_DONTNEED: a late reader
