@@ -17,6 +17,10 @@ const (
 	// entries and less resident memory to the policy.
 	doorkeeperLoad = 2
 
+	// ClearLeadFrom is the victim's estimate from which a candidate must
+	// lead it by two, not one, to be admitted (see Admit).
+	ClearLeadFrom = 4
+
 	// WarmThreshold is the estimate from which a candidate that is not
 	// more frequent than the victim may still be admitted at random.
 	WarmThreshold = 6
@@ -112,7 +116,23 @@ func (t *TinyLFU) Estimate(h uint64) int {
 
 // Admit reports whether the candidate (a new key) should be admitted in
 // place of the victim (the entry eviction would remove). It admits when
-// the candidate's estimate is higher than the victim's.
+// the candidate's estimate is higher than the victim's, by at least two
+// once the victim's estimate is ClearLeadFrom or more.
+//
+// Why a margin for established victims: between two keys seen several
+// times, a lead of one is within the estimate's noise. Count-min
+// collisions add counts, halving truncates odd ones, and for keys used at
+// the same rate the phase of their uses decides which was counted last: a
+// candidate counted on this round of a cyclic pattern leads a victim not
+// yet counted by exactly one. Admitting on such a lead swaps equals back
+// and forth, and in a loop larger than the cache each swap evicts the key
+// needed soonest. Measured on the shared traces (`bench/cmd/hitratio`,
+// larder alone, three runs against two): loop@250 18.8 → 23.8 and
+// loop@500 44.2 → 48.0 (otter: 23.3, 48.6), mixed@250 22.4 → 25.5, and
+// the mean over 115 cells 54.00 → 54.07. A margin at every estimate (the
+// classic c > v+1) also fixed loop but lowered the mean (53.90), because
+// among rarely seen keys one more sighting is real evidence. The rule is
+// a principle, not a fit: thresholds 3 to 5 gave the same picture.
 //
 // Otherwise a warm candidate (estimate ≥ WarmThreshold) is still admitted
 // with probability 1/128. Without this an attacker who can make a victim
@@ -123,7 +143,7 @@ func (t *TinyLFU) Estimate(h uint64) int {
 func (t *TinyLFU) Admit(candidate, victim uint64) bool {
 	c := t.Estimate(candidate)
 	v := t.Estimate(victim)
-	if c > v {
+	if c > v+1 || (c == v+1 && v < ClearLeadFrom) {
 		return true
 	}
 	if c < WarmThreshold {

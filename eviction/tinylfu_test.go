@@ -131,6 +131,31 @@ func TestTinyLFUAdmit(t *testing.T) {
 	}
 }
 
+// TestTinyLFUClearLead checks the margin: a lead of one admits over a
+// victim estimated below ClearLeadFrom, not over one at or above it
+// (where only a lead of two does, or the rare random admission of a warm
+// candidate, which needs an estimate of WarmThreshold and is not reached
+// here).
+func TestTinyLFUClearLead(t *testing.T) {
+	f := seeded(NewTinyLFU(1000), 3)
+	cand, victim := uint64(100), uint64(200)
+	recordN(f, victim, ClearLeadFrom-1)
+	recordN(f, cand, ClearLeadFrom)
+	require.Equal(t, ClearLeadFrom-1, f.Estimate(victim))
+	assert.True(t, f.Admit(cand, victim), "a lead of one over a victim below ClearLeadFrom")
+
+	recordN(f, victim, 1) // victim at ClearLeadFrom, candidate too
+	recordN(f, cand, 1)   // candidate leads by one
+	require.Equal(t, ClearLeadFrom, f.Estimate(victim))
+	require.Equal(t, ClearLeadFrom+1, f.Estimate(cand))
+	require.Less(t, f.Estimate(cand), WarmThreshold, "the test needs a candidate below the random-admission threshold")
+	for range 1000 {
+		require.False(t, f.Admit(cand, victim), "a lead of one over an established victim")
+	}
+	recordN(f, cand, 1) // a lead of two
+	assert.True(t, f.Admit(cand, victim))
+}
+
 func TestTinyLFURandomAdmission(t *testing.T) {
 	f := seeded(NewTinyLFU(1000), 7)
 	cand, victim := uint64(100), uint64(200)
