@@ -65,12 +65,14 @@ func (c *Cache) Delete(key []byte) bool {
 }
 
 // Len returns the number of entries held, including expired entries whose
-// space has not been reclaimed yet.
+// space has not been reclaimed yet. It takes each shard's lock in turn,
+// briefly, so it waits for a Set in progress.
 func (c *Cache) Len() int {
 	return c.e.len()
 }
 
-// Stats returns a snapshot of the cache's counters.
+// Stats returns a snapshot of the cache's counters. Like Len it takes
+// each shard's lock in turn, briefly.
 func (c *Cache) Stats() stats.Snapshot {
 	return c.e.snapshot()
 }

@@ -453,7 +453,8 @@ func (s *shard) setLocked(e *engine, h uint64, key, value []byte, expiry int64, 
 	s.rebalance(e)
 	s.trim(e, trimPerSet)
 	s.ringReleased = false
-	if s.sets++; s.sets%adaptEvery == 0 {
+	s.sets++
+	if s.sets%adaptEvery == 0 {
 		e.pol.adapt(e)
 	}
 	if invariants.Enabled {
