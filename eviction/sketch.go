@@ -242,19 +242,46 @@ func (s *Sketch) countSample(m uint64) {
 
 // ageIfDue halves the sketch if the shared sample total has reached the
 // sample size and no other goroutine is halving it already.
+//
+// Why the loop: an increment that crosses the sample size while another
+// goroutine holds mu (halving, Reset or Clear) returns at TryLock without
+// aging. So whoever holds mu re-checks the total after Unlock and ages
+// if it is still due. That re-check sees every such add: the add precedes
+// the failed TryLock, which read mu's state before the Unlock wrote it,
+// and Go's atomics are sequentially consistent. Without it, a holder
+// preempted on a busy machine left the total arbitrarily far past the
+// sample size, with no one left to age.
 func (s *Sketch) ageIfDue() {
-	if !s.mu.TryLock() {
-		return // another goroutine is halving (or clearing)
+	for s.samples.Load() >= s.sampleSize {
+		if !s.mu.TryLock() {
+			return // the holder re-checks after unlocking
+		}
+		if s.samples.Load() >= s.sampleSize {
+			s.halve()
+			s.endPeriod()
+			s.aged()
+		}
+		s.mu.Unlock()
 	}
-	defer s.mu.Unlock()
-	if s.samples.Load() < s.sampleSize {
-		return // someone else aged the sketch since our add
+}
+
+// endPeriod starts the next sample period after a halving; mu must be
+// held. Increments counted while halving, and any excess over the sample
+// size, are carried over. A backlog of whole further periods (a halving
+// goroutine descheduled while others kept counting) is dropped, not
+// halved for once each: one halving per period that actually elapsed
+// between halvings, never a burst that would erase every count at once.
+func (s *Sketch) endPeriod() {
+	for {
+		n := s.samples.Load()
+		next := max(n-s.sampleSize, 0)
+		if next >= s.sampleSize {
+			next %= s.sampleSize
+		}
+		if s.samples.CompareAndSwap(n, next) {
+			return
+		}
 	}
-	s.halve()
-	// Start the next period. Increments counted while we were halving (and
-	// any excess over the sample size) are carried over rather than dropped.
-	s.samples.Add(-s.sampleSize)
-	s.aged()
 }
 
 // aged finishes a halving; mu must be held.
@@ -287,16 +314,16 @@ func (s *Sketch) halve() {
 // with Increment and Estimate.
 func (s *Sketch) Reset() {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.halve()
 	s.samples.Store(0)
 	s.aged()
+	s.mu.Unlock()
+	s.ageIfDue() // re-check for increments that found mu held (see ageIfDue)
 }
 
 // Clear sets every counter and the sample count to zero.
 func (s *Sketch) Clear() {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	for i := range s.table {
 		if atomic.LoadUint64(&s.table[i]) != 0 {
 			atomic.StoreUint64(&s.table[i], 0)
@@ -306,6 +333,8 @@ func (s *Sketch) Clear() {
 		s.stripes[i].n.Store(0)
 	}
 	s.samples.Store(0)
+	s.mu.Unlock()
+	s.ageIfDue() // re-check for increments that found mu held (see ageIfDue)
 }
 
 // SampleSize returns the number of counted increments after which the

@@ -310,3 +310,23 @@ func TestSketchConcurrentWithAging(t *testing.T) {
 	assert.Greater(t, s.agings(), uint64(10))
 	assert.Less(t, s.pendingSamples(), int64(s.SampleSize()+len(s.stripes)*int(s.batch)))
 }
+
+func TestSketchAgingBacklogAfterStall(t *testing.T) {
+	// A goroutine holding mu (halving, Reset or Clear) is descheduled while
+	// others keep counting: every increment that crosses the sample size
+	// finds mu held and returns. The holder's re-check after Unlock must
+	// then age once and drop the whole periods of backlog, leaving less
+	// than one period pending (CI once saw 9 periods left over).
+	s := NewSketch(64)
+	r := rand.New(rand.NewPCG(3, 4))
+	s.mu.Lock()
+	for i := 0; s.pendingSamples() < int64(3*s.SampleSize()+5); i++ {
+		require.Less(t, i, 1_000_000, "increments stopped counting")
+		s.Increment(r.Uint64())
+	}
+	s.aging++ // what the stalled holder's own halving would have counted
+	s.mu.Unlock()
+	s.ageIfDue() // the holder's re-check
+	assert.Equal(t, uint64(2), s.agings())
+	assert.Less(t, s.pendingSamples(), int64(s.SampleSize()))
+}
