@@ -34,13 +34,15 @@
 // every store to the shard invalidates, so a reader on another core pays
 // one line for a writer's activity, not two.
 //
-// Set, Delete and eviction take the shard's mutex; they never wait for
-// readers. A writer fills a record with plain stores and publishes it by a
+// Set, Delete and eviction take the shard's lock (arena.Lock: a
+// compare-and-swap to acquire, a store-release to release, and waiters
+// that spin briefly and then yield); they never wait for readers. A writer fills a record with plain stores and publishes it by a
 // store-release of the head and then of the slot; it reuses bytes behind
 // the tail only after a fenced store of the new tail (arena.Position).
 // On amd64 all three are plain stores (x86 keeps stores in order), so an
-// overwrite that evicts nothing runs no full barrier besides the mutex's
-// own (and, one Set in 64 per shard, the window climber's TryLock).
+// overwrite that evicts nothing runs no full barrier besides the lock's
+// acquiring compare-and-swap (and, one Set in 64 per shard, the window
+// climber's TryLock).
 // Read-modify-writes remain where they are needed (claiming a counter's
 // slot, the index seqlock), and the shard's counters are plain fields
 // under the lock.

@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"math/bits"
 	"runtime"
-	"sync"
 	"sync/atomic"
 
 	"github.com/larder-cache/larder/arena"
@@ -45,14 +44,14 @@ type shard struct {
 	// index moves (odd while entries are being shifted): readers that miss
 	// retry if it changed. The three share the second line, which every
 	// store invalidates; nothing else readers need lives there or in the
-	// lines after it (the mutex and the writer's state), so a store costs
+	// lines after it (the lock and the writer's state), so a store costs
 	// a reader on another core one line, not two.
 	head     arena.Position
 	tail     arena.Position
 	shiftSeq atomic.Uint64
 	_        [64 - 24]byte
 
-	mu sync.Mutex // held by writers: Set, Delete, eviction, Close
+	mu arena.Lock // held by writers: Set, Delete, eviction, Close
 
 	// Writer-only state (under mu).
 	wrapEnd      uint64 // logical offset where the head last jumped to a new lap

@@ -20,3 +20,6 @@ func (p *Position) StoreRelease(v uint64) { p.v = v }
 
 // StoreFenced stores v; later stores stay after it.
 func (p *Position) StoreFenced(v uint64) { p.v = v }
+
+// Unlock releases l with a store-release.
+func (l *Lock) Unlock() { l.state = lockFree }
