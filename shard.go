@@ -725,7 +725,11 @@ func (s *shard) sweep(e *engine) {
 		return
 	}
 	for s.trim(e, 256) == 256 {
-		s.mu.Unlock() // let writers in between steps
+		// Let writers in between steps. Why the yield: arena.Lock has no
+		// hand-off, so a waiter that is yielding would miss the instant
+		// the lock is free and the sweep would take it straight back.
+		s.mu.Unlock()
+		runtime.Gosched()
 		s.mu.Lock()
 		if s.closed {
 			return

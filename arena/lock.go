@@ -20,6 +20,13 @@ import (
 //     nanoseconds, far shorter than a park and wake-up. A holder that is
 //     preempted is run again by the scheduler because waiters yield.
 //
+// There is no hand-off and no queue: a goroutine that unlocks and at once
+// locks again will usually keep the lock, so a holder that releases it to
+// let others in (a long sweep) must yield in between. Under contention
+// the lock is unfair but not starving in practice: 32 goroutines
+// overwriting keys of one shard for 2 s each made 85–100% of the
+// busiest one's progress (sync.Mutex: 87–100%).
+//
 // The zero Lock is unlocked. A Lock must not be copied after first use.
 type Lock struct {
 	state uint32 // lockFree or lockHeld
