@@ -23,9 +23,10 @@ import (
 // There is no hand-off and no queue: a goroutine that unlocks and at once
 // locks again will usually keep the lock, so a holder that releases it to
 // let others in (a long sweep) must yield in between. Under contention
-// the lock is unfair but not starving in practice: 32 goroutines
-// overwriting keys of one shard for 2 s each made 85–100% of the
-// busiest one's progress (sync.Mutex: 87–100%).
+// the lock is unfair but not starving in practice: with 32 goroutines
+// overwriting keys of one shard for 2 s, the slowest made 85–86% of the
+// fastest one's progress in two runs (sync.Mutex: 82–88%), and the whole
+// made 1.35× the Sets at a third of sync.Mutex's p99 latency.
 //
 // The zero Lock is unlocked. A Lock must not be copied after first use.
 type Lock struct {
