@@ -64,6 +64,19 @@ func (c *Cache) Delete(key []byte) bool {
 	return c.e.del(key)
 }
 
+// Clear removes every entry and returns the pages that held them to the
+// operating system; the cache stays usable with the same budget. The
+// admission policy keeps its frequency history, so keys that were popular
+// before are admitted readily again. Clear takes each shard's lock in
+// turn and is not atomic across shards: a concurrent reader may find some
+// keys gone and others not yet, but a lookup that starts after Clear
+// returns misses every key stored before it (until it is stored again; a
+// GetOrLoad whose loader is running during Clear stores its value after).
+// Errors: ErrClosed.
+func (c *Cache) Clear() error {
+	return c.e.clear()
+}
+
 // Len returns the number of entries held, including expired entries whose
 // space has not been reclaimed yet. It takes each shard's lock in turn,
 // briefly, so it waits for a Set in progress.

@@ -61,6 +61,11 @@ func TestCloseRacingOps(t *testing.T) {
 						if i%16 == 3 {
 							c.Delete(key)
 						}
+						if i%512 == 7 {
+							if err := c.Clear(); err != nil && !errors.Is(err, ErrClosed) {
+								wrong.Add(1)
+							}
+						}
 					}
 					if !once && i > 200 {
 						once = true
@@ -81,5 +86,6 @@ func TestCloseRacingOps(t *testing.T) {
 		require.False(t, ok)
 		require.False(t, c.Has(key))
 		require.False(t, c.Delete(key))
+		require.ErrorIs(t, c.Clear(), ErrClosed)
 	}
 }

@@ -287,6 +287,18 @@ func (e *engine) del(key []byte) bool {
 	return e.shardFor(h).del(e, h, key)
 }
 
+func (e *engine) clear() error {
+	if e.closed.Load() {
+		return ErrClosed
+	}
+	for i := range e.shards {
+		if err := e.shards[i].clear(e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (e *engine) len() int {
 	n := 0
 	for i := range e.shards {

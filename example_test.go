@@ -237,3 +237,31 @@ func Example_sessions() {
 	// after 30 idle minutes: false
 	// created after expiry: true
 }
+
+// Clear empties the cache, for instance when the data it caches has been
+// replaced wholesale; the cache stays usable.
+func ExampleCache_Clear() {
+	c, err := larder.New(larder.Config{MaxBytes: 1 << 20})
+	if err != nil {
+		panic(err)
+	}
+	defer c.Close()
+
+	_ = c.Set([]byte("flag:dark-mode"), []byte("on"))
+	_ = c.Set([]byte("flag:beta"), []byte("off"))
+	fmt.Println("entries:", c.Len())
+
+	if err := c.Clear(); err != nil {
+		panic(err)
+	}
+	_, ok := c.Get([]byte("flag:dark-mode"))
+	fmt.Println("after Clear:", c.Len(), ok)
+
+	_ = c.Set([]byte("flag:dark-mode"), []byte("off"))
+	v, _ := c.Get([]byte("flag:dark-mode"))
+	fmt.Println("stored again:", string(v))
+	// Output:
+	// entries: 2
+	// after Clear: 0 false
+	// stored again: off
+}

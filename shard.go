@@ -933,6 +933,41 @@ func (s *shard) unpin(i uint64) {
 	}
 }
 
+// clear removes every entry. Every live slot is claimed (so in-flight
+// counter Adds drain and later ones take the lock) and emptied; then the
+// tail jumps to the head, so a reader that loaded a slot before it was
+// emptied fails validation on its copy and retries into a miss, and the
+// ring's pages go back to the OS (reads see zeros until reuse). Slots are
+// emptied one by one: a concurrent reader may find some keys gone and
+// others not yet; a lookup that starts after clear returns misses every
+// key stored before.
+func (s *shard) clear(e *engine) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	for i := range s.nslots {
+		if s.loadSlot(i).live() {
+			s.claim(i)
+			s.publish(i, 0)
+		}
+	}
+	head := s.head.Load()
+	s.setTail(head)
+	s.wrapPending = false
+	s.whand = head
+	s.count, s.usedBytes, s.liveBytes, s.windowBytes = 0, 0, 0, 0
+	if !s.ringReleased {
+		s.r.ReleaseRange(s.ringOff, int(s.ringLen))
+		s.ringReleased = true
+	}
+	if invariants.Enabled {
+		s.checkInvariants(e)
+	}
+	return nil
+}
+
 // close poisons the shard: the tail jumps far ahead of every record, so
 // readers in flight fail validation, and writers see closed.
 func (s *shard) close() {

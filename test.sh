@@ -32,8 +32,11 @@ GOOS=darwin go build ./...
 GOOS=windows go build ./...
 # The heap fallback (arena/heap_other.go, used where mmap is absent) runs
 # here too: its region is Go memory written through atomic words.
-echo "== core: heap-arena fallback"
-go test -tags larder_heaparena -count=1 -short ./...
+# With -race: on the heap fallback the race detector sees the region's
+# bytes (it cannot see mmap'd memory), so this is the run that checks every
+# arena access of the lock-free paths against the writers'.
+echo "== core: heap-arena fallback, race detector"
+go test -tags larder_heaparena -race -count=1 -short ./...
 
 echo "== fuzz module: vet, seed corpora and linearizability (race), GOMAXPROCS=1"
 (

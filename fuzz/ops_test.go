@@ -60,13 +60,15 @@ func TestWriteSeeds(t *testing.T) {
 	}
 }
 
-// TestOpsWired makes sure FuzzOps exercises Cache.Add and Cache.GetOrLoad:
-// opsmodel reaches them through interfaces, so a change of signature would
-// silently skip them.
+// TestOpsWired makes sure FuzzOps exercises Cache.Add, Cache.GetOrLoad and
+// Cache.Clear: opsmodel reaches them through interfaces, so a change of
+// signature would silently skip them.
 func TestOpsWired(t *testing.T) {
 	var c opsmodel.Cache = &larder.Cache{}
 	_, hasAdd := c.(opsmodel.Adder)
 	require.True(t, hasAdd, "Cache.Add is not opsmodel.Adder")
 	_, hasLoad := c.(opsmodel.Loader)
 	require.True(t, hasLoad, "Cache.GetOrLoad is not opsmodel.Loader")
+	_, hasClear := c.(opsmodel.Clearer)
+	require.True(t, hasClear, "Cache.Clear is not opsmodel.Clearer")
 }

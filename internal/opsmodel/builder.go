@@ -97,10 +97,11 @@ const (
 func (b *Builder) Advance(step byte) *Builder { return b.add(OpAdvance, step) }
 func (b *Builder) Check() *Builder            { return b.add(OpCheck) }
 func (b *Builder) Close() *Builder            { return b.add(OpRare, 0) }
+func (b *Builder) Clear() *Builder            { return b.add(OpRare, 8) }
 
 // Seeds returns a handful of meaningful inputs: exact expiry boundaries,
 // the entry limit, the longest key, counters, SetIfAbsent, eviction under
-// the minimum budget, Close in the middle.
+// the minimum budget, Clear and Close in the middle.
 func Seeds() map[string][]byte {
 	s := map[string][]byte{}
 	s["basic"] = NewBuilder(1).
@@ -150,6 +151,12 @@ func Seeds() map[string][]byte {
 		}
 	}
 	s["eviction"] = b.Bytes()
+	s["clear_midway"] = NewBuilder(1).
+		Set(KeyA, ValSmall, 1).SetWithTTL(KeyB, ValMedium, 2, TTL1s).Add(KeyCounter, 3, TTLNone).
+		Clear().Get(KeyA).Has(KeyB).TTL(KeyB).Add(KeyCounter, 1, TTLNone).Check().
+		Set(KeyA, ValMedium, 4).Get(KeyA).SetIfAbsent(KeyB, ValSmall, 5, TTLNone).Get(KeyB).
+		Clear().Clear().Check().Set(KeyLongA, ValMax, 0).Get(KeyLongA).
+		Close().Clear().Get(KeyLongA).Bytes()
 	s["close_midway"] = NewBuilder(3).
 		Set(KeyA, ValSmall, 1).Add(KeyCounter, 1, TTLNone).Set(KeyB, ValMedium, 9).
 		Close().Set(KeyA, ValSmall, 2).Get(KeyA).Add(KeyCounter, 1, TTLNone).

@@ -76,6 +76,12 @@ type Adder interface {
 	Add(key []byte, delta int64, ttl time.Duration) (int64, error)
 }
 
+// Clearer is the remove-everything operation. Run uses it when the cache
+// has it (otherwise Clear operations decode but are skipped).
+type Clearer interface {
+	Clear() error
+}
+
 // LoadFunc is GetOrLoad's loader.
 type LoadFunc = func(ctx context.Context) (value []byte, ttl time.Duration, err error)
 
@@ -157,7 +163,7 @@ const (
 	OpCheck // Len and Stats invariants
 	OpAdd2
 	OpGetOrLoad
-	OpRare // operand < 16: Close; otherwise Delete of the key it names
+	OpRare // operand < 8: Close; 8..15: Clear; otherwise Delete of the key it names
 )
 
 type opKind uint8
@@ -176,9 +182,10 @@ const (
 	kCheck
 	kClose
 	kGetOrLoad
+	kClear
 )
 
-var kindNames = [...]string{"Set", "SetWithTTL", "Get", "AppendGet", "Delete", "Add", "SetIfAbsent", "Advance", "Has", "TTL", "Check", "Close", "GetOrLoad"}
+var kindNames = [...]string{"Set", "SetWithTTL", "Get", "AppendGet", "Delete", "Add", "SetIfAbsent", "Advance", "Has", "TTL", "Check", "Close", "GetOrLoad", "Clear"}
 
 // op is one decoded operation.
 type op struct {
@@ -694,8 +701,12 @@ func (r *runner) decode(d *decoder, stamp uint32) op {
 	case OpCheck:
 		return op{kind: kCheck}
 	default: // OpRare
-		if b := d.next(); b >= 16 {
+		b := d.next()
+		switch {
+		case b >= 16:
 			return op{kind: kDelete, key: keyIndex(b)}
+		case b >= 8:
+			return op{kind: kClear}
 		}
 		return op{kind: kClose}
 	}
@@ -823,6 +834,26 @@ func (r *runner) do(o op) error {
 		}
 		r.m.closed = true
 		return nil
+	case kClear:
+		cl, ok := r.c.(Clearer)
+		if !ok {
+			return nil // the cache has no Clear
+		}
+		err := cl.Clear()
+		switch {
+		case r.m.closed && !errors.Is(err, r.m.errs.Closed):
+			return r.fail(fmt.Errorf("Clear after Close returned %v, want %v", err, r.m.errs.Closed))
+		case !r.m.closed && err != nil:
+			return r.fail(fmt.Errorf("Clear returned %v", err))
+		}
+		if !r.m.closed {
+			for k := range r.m.keys {
+				r.m.keys[k] = []state{{}}
+				r.m.stored[k] = false
+			}
+		}
+		r.st = r.c.Stats()
+		return r.check()
 	case kCheck:
 		return r.check()
 	case kAdd:
@@ -948,7 +979,7 @@ func fmtOp(o *op) string {
 			what = fmt.Sprintf("%d bytes %x, ttl %v", len(o.val), trunc(o.val), o.ttl)
 		}
 		return fmt.Sprintf("GetOrLoad(%s, loader: %s)", ks, what)
-	case kCheck, kClose:
+	case kCheck, kClose, kClear:
 		return kindNames[o.kind] + "()"
 	}
 	return fmt.Sprintf("%s(%s)", kindNames[o.kind], ks)
