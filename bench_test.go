@@ -2,6 +2,7 @@ package larder
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math/rand/v2"
 	"sync/atomic"
 	"testing"
@@ -146,4 +147,33 @@ func BenchmarkAdd1MKeys(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkSetOneShard overwrites keys of a single shard from 1, 4 and 16
+// goroutines per P, so every Set contends for one lock: the case
+// arena.Lock's doc speaks of.
+func BenchmarkSetOneShard(b *testing.B) {
+	for _, perP := range []int{1, 4, 16} {
+		b.Run(fmt.Sprintf("perP=%d", perP), func(b *testing.B) {
+			c, err := New(Config{MaxBytes: 1 << 20, Shards: 1})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { c.Close() })
+			var next atomic.Int64
+			val := make([]byte, 32)
+			b.SetParallelism(perP)
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				key := binary.LittleEndian.AppendUint64(nil, uint64(next.Add(1))<<8)
+				for n := 0; pb.Next(); n++ {
+					key[0] = byte(n)
+					if err := c.Set(key, val); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
 }
