@@ -91,6 +91,7 @@ func TestClearRacingOps(t *testing.T) {
 		firstErr.CompareAndSwap(nil, err)
 	}
 	var stop atomic.Bool
+	var clears atomic.Int64
 	var wg, writing sync.WaitGroup
 	for w := range writers {
 		writing.Go(func() {
@@ -98,6 +99,14 @@ func TestClearRacingOps(t *testing.T) {
 				k := w*keysPer + i%keysPer
 				if err := c.Set(keyOf(k), selfValue(keyOf(k), uint64(i+1), 24+i%40)); err != nil {
 					report(err)
+				}
+				if w == 0 && i%997 == 500 {
+					// Clears between stores even where the clearing
+					// goroutine gets no time (GOMAXPROCS=1).
+					if err := c.Clear(); err != nil {
+						report(err)
+					}
+					clears.Add(1)
 				}
 				if i%5 == 0 {
 					var ctr [16]byte
@@ -131,7 +140,6 @@ func TestClearRacingOps(t *testing.T) {
 			}
 		})
 	}
-	var clears int
 	clearDone := make(chan struct{})
 	go func() {
 		defer close(clearDone)
@@ -139,7 +147,7 @@ func TestClearRacingOps(t *testing.T) {
 			if err := c.Clear(); err != nil {
 				report(err)
 			}
-			clears++
+			clears.Add(1)
 			runtime.Gosched()
 		}
 	}()
@@ -149,7 +157,7 @@ func TestClearRacingOps(t *testing.T) {
 	wg.Wait()
 	<-clearDone
 	require.Zero(t, wrong.Load(), "first: %v", firstErr.Load())
-	require.Positive(t, clears)
+	require.Positive(t, clears.Load())
 
 	require.NoError(t, c.Clear())
 	for k := range writers * keysPer {
