@@ -33,12 +33,9 @@ import (
 // ns/op, two runs each): with 1 goroutine per P, 80–81 for this lock, 84–116
 // for sync.Mutex, and 280–300 for spin-and-yield without the nap; with 4
 // per P 325–338, 386–480 and 320–354; with 16 per P 335–347, 400–565 and
-// 334–379. With 32 goroutines overwriting one shard for 1.5 s (a throwaway
-// test timing every 16th Set), the slowest goroutine made 0.78–0.82 of the
-// fastest one's Sets (sync.Mutex 0.65–0.74), p99 latency was 175 µs (sync.Mutex
-// 390–415 µs); with 2 goroutines 0.75 (sync.Mutex 0.93–0.98) and p99.9 3.4 µs
-// (37–110 µs). On the throughput suite (k8v16, 8 goroutines, 32 shards) it
-// gives 1.11× sync.Mutex's writes; the nap changes nothing there (1.01).
+// 334–379. On the throughput suite (bench/throughput, k8v16, 8
+// goroutines, 32 shards; paired runs) it gives 1.11× sync.Mutex's writes;
+// the nap changes nothing there (1.01).
 //
 // The zero Lock is unlocked. A Lock must not be copied after first use.
 type Lock struct {

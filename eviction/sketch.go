@@ -274,11 +274,7 @@ func (s *Sketch) ageIfDue() {
 func (s *Sketch) endPeriod() {
 	for {
 		n := s.samples.Load()
-		next := max(n-s.sampleSize, 0)
-		if next >= s.sampleSize {
-			next %= s.sampleSize
-		}
-		if s.samples.CompareAndSwap(n, next) {
+		if s.samples.CompareAndSwap(n, max(n-s.sampleSize, 0)%s.sampleSize) {
 			return
 		}
 	}
