@@ -177,7 +177,7 @@ func (e *engine) get(dst, key []byte) ([]byte, bool) {
 	h := e.hash(key)
 	e.pol.touch(h)
 	out, st := e.shardFor(h).lookup(e, h, key, dst, lookupValue)
-	e.count(h, st)
+	e.count(st)
 	e.pol.record(h)
 	return out, st == lookupHit
 }
@@ -189,19 +189,19 @@ func (e *engine) has(key []byte) bool {
 	h := e.hash(key)
 	e.pol.touch(h)
 	_, st := e.shardFor(h).lookup(e, h, key, nil, lookupPresence)
-	e.count(h, st)
+	e.count(st)
 	e.pol.record(h)
 	return st == lookupHit
 }
 
-func (e *engine) count(h uint64, st lookupStatus) {
+func (e *engine) count(st lookupStatus) {
 	switch st {
 	case lookupHit:
-		e.lookups.Hit(h)
+		e.lookups.Hit()
 	case lookupExpired:
-		e.lookups.Expired(h)
+		e.lookups.Expired()
 	default:
-		e.lookups.Miss(h)
+		e.lookups.Miss()
 	}
 }
 

@@ -63,3 +63,25 @@ func TestLockWaiterProceedsWhileHolderSleeps(t *testing.T) {
 	l.Unlock()
 	<-done
 }
+
+// TestGoroutineHintDistinct: two goroutines alive at once have disjoint
+// stacks, so their hints differ; one goroutine's hint at one call site is
+// stable while its stack does not move.
+func TestGoroutineHintDistinct(t *testing.T) {
+	hints := make(chan uint64, 2)
+	release := make(chan struct{})
+	for range 2 {
+		go func() {
+			hints <- GoroutineHint()
+			<-release
+		}()
+	}
+	a, b := <-hints, <-hints
+	close(release)
+	require.NotEqual(t, a, b)
+	var same [2]uint64
+	for i := range same {
+		same[i] = GoroutineHint() // one call site, one frame
+	}
+	require.Equal(t, same[0], same[1])
+}
