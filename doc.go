@@ -27,8 +27,8 @@
 // slot was loaded. Otherwise it retries. Deleting from a linear-probing
 // index moves entries backward; readers detect that with a seqlock counter
 // and retry a miss that overlapped a move. The only writes a reader makes
-// are setting a slot's reference bit when it is clear, a striped hit/miss
-// counter, and a TinyLFU sketch increment (none once the key's counters
+// are setting a slot's reference bit when it is clear, a hit/miss counter
+// striped by goroutine (stats), and a TinyLFU sketch increment (none once the key's counters
 // are saturated). A shard's geometry sits alone in its first cache line,
 // which no one writes; head, tail and the seqlock share the second, which
 // every store to the shard invalidates, so a reader on another core pays
