@@ -28,15 +28,16 @@
 // index moves entries backward; readers detect that with a seqlock counter
 // and retry a miss that overlapped a move. The only writes a reader makes
 // are setting a slot's reference bit when it is clear, a hit/miss counter
-// striped by goroutine (stats), and a TinyLFU sketch increment (none once the key's counters
-// are saturated). A shard's geometry sits alone in its first cache line,
-// which no one writes; head, tail and the seqlock share the second, which
-// every store to the shard invalidates, so a reader on another core pays
-// one line for a writer's activity, not two.
+// striped by goroutine (stats), and a TinyLFU sketch increment (none once
+// the key's counters are saturated). A shard's geometry sits alone in its
+// first cache line, which no one writes; head, tail and the seqlock share
+// the second, which every store to the shard invalidates, so a reader on
+// another core pays one line for a writer's activity, not two.
 //
 // Set, Delete and eviction take the shard's lock (arena.Lock: a
 // compare-and-swap to acquire, a store-release to release, and waiters
-// that spin briefly and then yield); they never wait for readers. A writer fills a record with plain stores and publishes it by a
+// that spin briefly, then yield, then nap); they never wait for readers.
+// A writer fills a record with plain stores and publishes it by a
 // store-release of the head and then of the slot; it reuses bytes behind
 // the tail only after a fenced store of the new tail (arena.Position).
 // On amd64 all three are plain stores (x86 keeps stores in order), so an

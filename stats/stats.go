@@ -74,8 +74,9 @@ type Lookups struct {
 const Size = (stripes + 1) * cacheLine
 
 // stripe picks the calling goroutine's stripe: the top bits of a
-// multiplicative hash of its stack address (golden-ratio constant), which
-// spreads addresses that differ only in high bits.
+// multiplicative (Fibonacci) hash of its stack address. Goroutine stacks
+// differ in the address bits above the frame offset, and the product's top
+// bits depend on all of them.
 func (l *Lookups) stripe() *lookupStripe {
 	return &l.s[arena.GoroutineHint()*0x9E3779B97F4A7C15>>(64-stripeBits)]
 }
