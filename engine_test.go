@@ -1,9 +1,12 @@
 package larder
 
 import (
+	"fmt"
+	"sync"
 	"testing"
 	"unsafe"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -59,4 +62,34 @@ func TestCapacityGrowsSmoothlyWithBudget(t *testing.T) {
 			prev = n
 		}
 	}
+}
+
+// TestStatsCountEveryLookup: lookups from many goroutines at once, which
+// land on shared counter stripes whenever their goroutines' stripes
+// collide, are each counted exactly once, as a hit or a miss.
+func TestStatsCountEveryLookup(t *testing.T) {
+	c, err := New(Config{MaxBytes: 4 << 20})
+	require.NoError(t, err)
+	defer c.Close()
+	const present = 64
+	for i := range present {
+		require.NoError(t, c.Set([]byte(fmt.Sprintf("key-%d", i)), []byte("value")))
+	}
+	const goroutines, rounds = 8, 2000
+	var wg sync.WaitGroup
+	for g := range goroutines {
+		wg.Go(func() {
+			buf := make([]byte, 0, 16)
+			for i := range rounds {
+				var ok bool
+				buf, ok = c.AppendGet(buf[:0], []byte(fmt.Sprintf("key-%d", (g+i)%present)))
+				assert.True(t, ok)
+				assert.False(t, c.Has([]byte(fmt.Sprintf("absent-%d-%d", g, i))))
+			}
+		})
+	}
+	wg.Wait()
+	st := c.Stats()
+	require.EqualValues(t, goroutines*rounds, st.Hits)
+	require.EqualValues(t, goroutines*rounds, st.Misses)
 }
