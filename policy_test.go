@@ -2,6 +2,7 @@ package larder
 
 import (
 	"encoding/binary"
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -79,4 +80,42 @@ func TestPolicyExactSequence(t *testing.T) {
 		want = append(want, false, true)
 	}
 	require.Equal(t, want, got)
+}
+
+// TestWindowSecondChance checks the window's CLOCK order: the window hand
+// passes over a record read since it entered the window (moving it to the
+// head, its reference bit cleared, its value intact) and offers the next
+// unread one as the admission candidate.
+func TestWindowSecondChance(t *testing.T) {
+	c := newTestCache(t, Config{MaxBytes: MinMaxBytes, Shards: 1, AvgEntrySize: 8}, nil)
+	// A window as large as the cache, so no Set promotes a record to main
+	// and all three stay in the window.
+	c.e.pol.window.Store(math.Float64bits(1))
+	s := &c.e.shards[0]
+	key := func(k int) []byte { return binary.BigEndian.AppendUint64(nil, uint64(k)) }
+	for k := 1; k <= 3; k++ {
+		require.NoError(t, c.Set(key(k), []byte{byte(k)}))
+	}
+	_, ok := c.Get(key(1)) // sets 1's reference bit
+	require.True(t, ok)
+
+	s.mu.Lock()
+	_, _, before, found := s.find(c.e, c.e.hash(key(1)), key(1))
+	require.True(t, found)
+	off, h, ok := s.nextCandidate(c.e)
+	_, sl, after, found := s.find(c.e, c.e.hash(key(1)), key(1))
+	s.mu.Unlock()
+
+	require.True(t, ok)
+	require.Equal(t, c.e.hash(key(2)), h, "the candidate is the oldest unread window record")
+	require.True(t, found)
+	require.Greater(t, after, off, "the read record moved past the candidate, to the head")
+	require.Greater(t, after, before)
+	require.False(t, sl.ref(), "its reference bit is spent")
+	for k := 1; k <= 3; k++ {
+		v, ok := c.Get(key(k))
+		require.True(t, ok)
+		require.Equal(t, []byte{byte(k)}, v)
+	}
+	require.Equal(t, 3, c.Len())
 }

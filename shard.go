@@ -665,15 +665,26 @@ func (s *shard) evictOne(e *engine, declinable bool, in uint64) (declined bool) 
 }
 
 // nextCandidate advances the window hand to the oldest live window record
-// and returns its offset and key hash. The window hand walks the ring in
-// log order between the tail and the head, skipping main and dead records.
+// not used since it entered the window, and returns its offset and key
+// hash. The window hand walks the ring in log order between the tail and
+// the head, skipping main and dead records.
+//
+// A window record whose reference bit is set gets a second chance: it is
+// copied to the head with the bit cleared (refresh) and the hand moves on,
+// so the window evicts in CLOCK order, close to the LRU order of Caffeine's
+// window, where a hit moves an entry to the front. With a FIFO window a
+// large window is no better than a FIFO cache, and recency-skewed traces,
+// which need a large window, fell far below LRU. At most windowSkips
+// records are moved per call, which bounds the copying a Set can do;
+// after that the next window record is the candidate, used or not.
 // Preconditions: s.mu held.
 func (s *shard) nextCandidate(e *engine) (uint64, uint64, bool) {
-	head := s.head.Load()
 	if int64(s.whand-s.tail.Load()) < 0 {
 		s.whand = s.tail.Load()
 	}
-	for s.whand != head {
+	skips := 0
+	// The head is loaded each round: a refresh moves it.
+	for s.whand != s.head.Load() {
 		if s.wrapPending && s.whand == s.wrapEnd {
 			s.whand = s.wrapEnd&^s.lapMask + s.lapMask + 1
 			continue
@@ -681,12 +692,51 @@ func (s *shard) nextCandidate(e *engine) (uint64, uint64, bool) {
 		off := s.whand
 		p := s.phys(off)
 		hdr := header(s.r.Load64(p))
-		s.whand += uint64(hdr.size())
-		if hdr.window() && !hdr.dead() {
-			return off, e.hash(s.r.Bytes(p+hdr.keyAt(), hdr.keyLen())), true
+		size := uint64(hdr.size())
+		s.whand += size
+		if !hdr.window() || hdr.dead() {
+			continue
 		}
+		h := e.hash(s.r.Bytes(p+hdr.keyAt(), hdr.keyLen()))
+		if skips < windowSkips && (!hdr.hasExpiry() || int64(s.r.Load64(p+hdrSize)) > e.now()) {
+			if i, sl, ok := s.findPos(e, h, off); ok && sl.ref() && s.refresh(i, off, size) {
+				skips++
+				continue
+			}
+		}
+		return off, h, true
 	}
 	return 0, 0, false
+}
+
+// windowSkips is the most used window records nextCandidate moves to the
+// head before it takes the next one regardless.
+const windowSkips = 8
+
+// refresh moves the live record at logical off, which is not at the tail
+// and whose slot is at i, to the head with its reference bit cleared. The
+// old copy stays intact for readers that still hold its position (records
+// are immutable; it only gets the dead bit, which readers ignore) until
+// the tail passes it; a reader that copies it gets the same bytes as the
+// new copy. refresh reports false, changing nothing, when the head has no
+// room without evicting. Preconditions: s.mu held; off is behind the head
+// and not the tail.
+func (s *shard) refresh(i, off, size uint64) bool {
+	h := s.head.Load()
+	if h&s.lapMask+size > s.ringLen || h+size > s.tail.Load()+s.lapMask+1 {
+		return false
+	}
+	// Seize, as reinsert does: a counter's slot is claimed, so no Add is
+	// in flight on the old copy's value word while it is copied.
+	sl := s.seize(i, off)
+	s.r.Move(s.phys(h), s.phys(off), int(size))
+	// Publish the head before the slot (see setLocked).
+	s.head.StoreRelease(h + size)
+	s.usedBytes += int64(size)
+	p := s.phys(off)
+	s.r.Put64(p, s.r.Load64(p)|hdrDead) // only the writer looks at the dead bit
+	s.publish(i, sl.withPos(h>>3)&^slotRef&^pinsMask)
+	return true
 }
 
 // trimPerSet bounds the expired records a Set reclaims at its shard's tail.
