@@ -715,12 +715,15 @@ const windowSkips = 8
 
 // refresh moves the live record at logical off, which is not at the tail
 // and whose slot is at i, to the head with its reference bit cleared. The
-// old copy stays intact for readers that still hold its position (records
-// are immutable; it only gets the dead bit, which readers ignore) until
-// the tail passes it; a reader that copies it gets the same bytes as the
-// new copy. refresh reports false, changing nothing, when the head has no
-// room without evicting. Preconditions: s.mu held; off is behind the head
-// and not the tail.
+// old copy stays intact for readers that still hold its position (it only
+// gets the dead bit, which readers ignore) until the tail passes it, as an
+// overwritten record does. A reader that copies it gets the record as it
+// was when moved: for a counter, the value at the move, while Adds after
+// it go to the new copy; such a reader loaded the slot before the move
+// was published, so its Get may take effect before those Adds. refresh
+// reports false, changing nothing, when the head has no room without
+// evicting. Preconditions: s.mu held; off is behind the head and not the
+// tail.
 func (s *shard) refresh(i, off, size uint64) bool {
 	h := s.head.Load()
 	if h&s.lapMask+size > s.ringLen || h+size > s.tail.Load()+s.lapMask+1 {
