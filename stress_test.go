@@ -158,14 +158,10 @@ func testConcurrentStress(t *testing.T, hash func([]byte) uint64, window float64
 	require.Greater(t, bytesSet.Load(), int64(4*(256<<10)))
 }
 
-// forceWindow restarts c's hill climber at window fraction frac, so a test
-// runs with a window of about that share (the climber still moves it by a
-// step per sample period of 10·capacity requests).
+// forceWindow pins c's window at fraction frac: it installs a climber
+// that starts there and whose sample period (about 2^30 requests) no test
+// completes, so it never moves.
 func forceWindow(c *Cache, frac float64) {
-	capacity := 0
-	for i := range c.e.shards {
-		capacity += int(c.e.shards[i].maxCount)
-	}
-	c.e.pol.climber = eviction.NewClimber(capacity, frac)
+	c.e.pol.climber = eviction.NewClimber(1<<30, frac)
 	c.e.pol.window.Store(math.Float64bits(frac))
 }
