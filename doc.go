@@ -72,8 +72,9 @@
 // log from the tail to the oldest window record not read since it entered
 // the window, the candidate (a window record that was read is copied to
 // the head with its bit cleared, so the window, too, evicts in CLOCK
-// order, close to the LRU order of Caffeine's window), and a TinyLFU filter (eviction/: a 4-bit count-min sketch behind a doorkeeper
-// Bloom filter, halved every 10x capacity accesses, shared by all shards)
+// order, close to the LRU order of Caffeine's window), and a TinyLFU
+// filter (eviction/: a 4-bit count-min sketch behind a doorkeeper Bloom
+// filter, halved every 10x capacity accesses, shared by all shards)
 // decides: a more frequent candidate (by two, once the victim's estimate
 // is 4 or more; TinyLFU.Admit says why) is promoted in place and the victim
 // evicted; otherwise the candidate is dropped and the victim, having proved

@@ -3,10 +3,13 @@ package larder
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/larder-cache/larder/eviction"
 )
 
 type hashCase struct {
@@ -22,6 +25,14 @@ func newTestCache(t testing.TB, cfg Config, h func([]byte) uint64) *Cache {
 	require.NoError(t, err)
 	t.Cleanup(func() { c.Close() })
 	return c
+}
+
+// forceWindow pins c's window at fraction frac: it installs a climber
+// that starts there and whose sample period (about 2^30 requests) no test
+// completes, so it never moves.
+func forceWindow(c *Cache, frac float64) {
+	c.e.pol.climber = eviction.NewClimber(1<<30, frac)
+	c.e.pol.window.Store(math.Float64bits(frac))
 }
 
 // runModel drives a random sequence of Set/Get/AppendGet/Has/Delete against

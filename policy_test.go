@@ -2,7 +2,6 @@ package larder
 
 import (
 	"encoding/binary"
-	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -90,7 +89,7 @@ func TestWindowSecondChance(t *testing.T) {
 	c := newTestCache(t, Config{MaxBytes: MinMaxBytes, Shards: 1, AvgEntrySize: 8}, nil)
 	// A window as large as the cache, so no Set promotes a record to main
 	// and all three stay in the window.
-	c.e.pol.window.Store(math.Float64bits(1))
+	forceWindow(c, 1)
 	s := &c.e.shards[0]
 	key := func(k int) []byte { return binary.BigEndian.AppendUint64(nil, uint64(k)) }
 	for k := 1; k <= 3; k++ {

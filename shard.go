@@ -157,6 +157,20 @@ func (s *shard) readRecord(off uint64) (h header, p int, ok bool) {
 	return h, p, true
 }
 
+// expired reports whether the record at physical offset p, with header
+// hdr, has an expiry that has passed. Readers call it on bytes they will
+// validate against the tail afterwards, the writer on records it owns.
+func (s *shard) expired(e *engine, p int, hdr header) bool {
+	// Split in two so the common case, no expiry, inlines into the probe
+	// loops and pays no call.
+	return hdr.hasExpiry() && s.pastExpiry(e, p)
+}
+
+// pastExpiry reports whether the expiry word of the record at p has passed.
+func (s *shard) pastExpiry(e *engine, p int) bool {
+	return int64(s.r.Load64(p+hdrSize)) <= e.now()
+}
+
 // lookupMode says what a lookup copies out.
 type lookupMode uint8
 
@@ -194,7 +208,7 @@ func (s *shard) lookup(e *engine, h uint64, key, dst []byte, mode lookupMode) ([
 				off := logicalOf(s.head.Load(), sl.pos())
 				hdr, p, ok := s.readRecord(off)
 				if ok && hdr.keyLen() == len(key) && s.r.EqualSnapshot(p+hdr.keyAt(), key) {
-					expired := hdr.hasExpiry() && int64(s.r.Load64(p+hdrSize)) <= e.now()
+					expired := s.expired(e, p, hdr)
 					out := dst
 					switch {
 					case expired:
@@ -395,7 +409,7 @@ func (s *shard) setLocked(e *engine, h uint64, key, value []byte, expiry int64, 
 	flags |= hdrWindow
 	if found {
 		old := header(s.r.Load64(s.phys(oldOff)))
-		if ifAbsent && (!old.hasExpiry() || int64(s.r.Load64(s.phys(oldOff)+hdrSize)) > e.now()) {
+		if ifAbsent && !s.expired(e, s.phys(oldOff), old) {
 			return false
 		}
 		flags &^= hdrWindow &^ uint64(old)
@@ -486,7 +500,7 @@ func (s *shard) del(e *engine, h uint64, key []byte) bool {
 		return false
 	}
 	hdr := header(s.r.Load64(s.phys(off)))
-	live := !hdr.hasExpiry() || int64(s.r.Load64(s.phys(off)+hdrSize)) > e.now()
+	live := !s.expired(e, s.phys(off), hdr)
 	s.claim(i)
 	s.kill(off)
 	s.remove(i)
@@ -592,7 +606,7 @@ func (s *shard) evictOne(e *engine, declinable bool, in uint64) (declined bool) 
 		if invariants.Enabled && !ok {
 			panic("larder: live record without a slot")
 		}
-		expired := hdr.hasExpiry() && int64(s.r.Load64(p+hdrSize)) <= e.now()
+		expired := s.expired(e, p, hdr)
 		quota := s.windowQuota(e)
 		if hdr.window() && !expired {
 			if s.windowBytes <= quota && s.clock.Decide(true) == eviction.Reinsert && s.reinsert(e, i, t, size, sl.ref()) {
@@ -698,7 +712,7 @@ func (s *shard) nextCandidate(e *engine) (uint64, uint64, bool) {
 			continue
 		}
 		h := e.hash(s.r.Bytes(p+hdr.keyAt(), hdr.keyLen()))
-		if skips < windowSkips && (!hdr.hasExpiry() || int64(s.r.Load64(p+hdrSize)) > e.now()) {
+		if skips < windowSkips && !s.expired(e, p, hdr) {
 			if i, sl, ok := s.findPos(e, h, off); ok && sl.ref() && s.refresh(i, off, size) {
 				skips++
 				continue
@@ -726,7 +740,7 @@ const windowSkips = 8
 // tail.
 func (s *shard) refresh(i, off, size uint64) bool {
 	h := s.head.Load()
-	if h&s.lapMask+size > s.ringLen || h+size > s.tail.Load()+s.lapMask+1 {
+	if !s.fitsAtHead(h, size, s.tail.Load()) {
 		return false
 	}
 	// Seize, as reinsert does: a counter's slot is claimed, so no Add is
@@ -738,7 +752,7 @@ func (s *shard) refresh(i, off, size uint64) bool {
 	s.usedBytes += int64(size)
 	p := s.phys(off)
 	s.r.Put64(p, s.r.Load64(p)|hdrDead) // only the writer looks at the dead bit
-	s.publish(i, sl.withPos(h>>3)&^slotRef&^pinsMask)
+	s.publish(i, sl.movedTo(h))
 	return true
 }
 
@@ -761,7 +775,7 @@ func (s *shard) trim(e *engine, max int) int {
 		}
 		p := s.phys(t)
 		hdr := header(s.r.Load64(p))
-		if !hdr.dead() && (!hdr.hasExpiry() || int64(s.r.Load64(p+hdrSize)) > e.now()) {
+		if !hdr.dead() && !s.expired(e, p, hdr) {
 			break
 		}
 		s.evictOne(e, false, 0) // drops it: dead or expired
@@ -849,6 +863,12 @@ func (s *shard) drop(e *engine, h, off uint64) {
 	s.count--
 }
 
+// fitsAtHead reports whether n bytes fit at head h without a lap jump and
+// without reaching tail (the tail as it will be when they are written).
+func (s *shard) fitsAtHead(h, n, tail uint64) bool {
+	return h&s.lapMask+n <= s.ringLen && h+n <= tail+s.lapMask+1
+}
+
 // reinsert moves the live record at the tail (logical t, its slot at i) to
 // the head, with the reference bit set to ref. It reports false, changing
 // nothing, when the head has no room without evicting (then the record is
@@ -861,7 +881,7 @@ func (s *shard) reinsert(e *engine, i, t, size uint64, ref bool) bool {
 // (c < 0 keeps them).
 func (s *shard) reinsertCredits(e *engine, i, t, size uint64, ref bool, c int) bool {
 	h := s.head.Load()
-	if h&s.lapMask+size > s.ringLen || h+size > t+size+s.lapMask+1 {
+	if !s.fitsAtHead(h, size, t+size) { // the tail moves past the old copy first
 		return false
 	}
 	sl := s.seize(i, t)
@@ -876,7 +896,7 @@ func (s *shard) reinsertCredits(e *engine, i, t, size uint64, ref bool, c int) b
 		s.r.Put64(p, uint64(header(s.r.Load64(p)).withCredits(c)))
 	}
 	s.head.StoreRelease(h + size)
-	sl = sl.withPos(h>>3) &^ slotRef &^ pinsMask
+	sl = sl.movedTo(h)
 	if ref {
 		sl |= slotRef
 	}
@@ -903,7 +923,7 @@ func (s *shard) add(e *engine, h uint64, key []byte, delta int64, expiry int64) 
 	if _, _, off, found := s.find(e, h, key); found {
 		p := s.phys(off)
 		hdr := header(s.r.Load64(p))
-		if !hdr.hasExpiry() || int64(s.r.Load64(p+hdrSize)) > e.now() {
+		if !s.expired(e, p, hdr) {
 			switch {
 			case hdr.counter():
 				// Lock-free adders may be adding too: stay atomic.
@@ -947,7 +967,7 @@ func (s *shard) addFast(e *engine, h uint64, key []byte, delta int64) (int64, bo
 			hdr, p, ok := s.readRecord(off)
 			if ok && hdr.keyLen() == len(key) && s.r.EqualSnapshot(p+hdr.keyAt(), key) {
 				if !hdr.counter() || hdr.valLen() != counterSize || sl.pins() >= pinsSealed-1 ||
-					(hdr.hasExpiry() && int64(s.r.Load64(p+hdrSize)) <= e.now()) || !s.valid(off) {
+					s.expired(e, p, hdr) || !s.valid(off) {
 					return 0, false
 				}
 				// The header and key were validated against the tail above;

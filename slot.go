@@ -80,6 +80,11 @@ func (s slot) withPos(pos uint64) slot {
 	return s&(1<<posShift-1) | slot((pos&(1<<posBits-1))<<posShift)
 }
 
+// movedTo is the slot of an entry whose record the writer moved to logical
+// offset off: the new position, the reference bit spent, no pins (the
+// writer seized the slot, so none are in flight).
+func (s slot) movedTo(off uint64) slot { return s.withPos(off>>3) &^ slotRef &^ pinsMask }
+
 // tagOf extracts the slot tag from a key hash. It uses the low bits; the
 // shard takes the top bits and the home slot the bits just below them.
 func tagOf(h uint64) uint64 { return h & tagMask }

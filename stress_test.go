@@ -4,15 +4,12 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
-	"math"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/require"
-
-	"github.com/larder-cache/larder/eviction"
 )
 
 // selfValue builds a value that names its key and a version and carries a
@@ -156,12 +153,4 @@ func testConcurrentStress(t *testing.T, hash func([]byte) uint64, window float64
 	st := c.Stats()
 	t.Logf("%d bytes set, %d evictions, %d rejections", bytesSet.Load(), st.Evictions, st.Rejections)
 	require.Greater(t, bytesSet.Load(), int64(4*(256<<10)))
-}
-
-// forceWindow pins c's window at fraction frac: it installs a climber
-// that starts there and whose sample period (about 2^30 requests) no test
-// completes, so it never moves.
-func forceWindow(c *Cache, frac float64) {
-	c.e.pol.climber = eviction.NewClimber(1<<30, frac)
-	c.e.pol.window.Store(math.Float64bits(frac))
 }
