@@ -93,7 +93,7 @@ func (a fastCache) Close() { a.c.Reset() }
 type bigCache struct{ c *bigcache.BigCache }
 
 func (a bigCache) Get(_, key []byte) ([]byte, bool) {
-	v, err := a.c.Get(string(key))
+	v, err := a.c.Get(lookupKey(key))
 	if err != nil {
 		return nil, false
 	}

@@ -13,9 +13,9 @@ import (
 
 // The generic caches below are all instantiated as [string, []byte]: string
 // keys because that is how these caches are used with byte keys (a []byte is
-// not comparable), and every one of them gets the same string(key)
-// conversion. Values are cloned on Set because these caches keep the slice
-// they are given (see the package comment).
+// not comparable). Every one of them looks up with lookupKey(key) and
+// stores with a string(key) copy. Values are cloned on Set because these
+// caches keep the slice they are given (see the package comment).
 
 func init() {
 	register(Factory{
@@ -91,7 +91,7 @@ func init() {
 
 type otterCache struct{ c *otter.Cache[string, []byte] }
 
-func (a otterCache) Get(_, key []byte) ([]byte, bool) { return a.c.GetIfPresent(string(key)) }
+func (a otterCache) Get(_, key []byte) ([]byte, bool) { return a.c.GetIfPresent(lookupKey(key)) }
 func (a otterCache) Set(key, value []byte) error {
 	a.c.Set(string(key), bytes.Clone(value))
 	return nil
@@ -101,7 +101,7 @@ func (a otterCache) Close()   { a.c.StopAllGoroutines() }
 
 type theineCache struct{ c *theine.Cache[string, []byte] }
 
-func (a theineCache) Get(_, key []byte) ([]byte, bool) { return a.c.Get(string(key)) }
+func (a theineCache) Get(_, key []byte) ([]byte, bool) { return a.c.Get(lookupKey(key)) }
 func (a theineCache) Set(key, value []byte) error {
 	a.c.Set(string(key), bytes.Clone(value), 1)
 	return nil
@@ -117,7 +117,7 @@ type ristrettoCache struct {
 	c *ristretto.Cache[string, []byte]
 }
 
-func (a ristrettoCache) Get(_, key []byte) ([]byte, bool) { return a.c.Get(string(key)) }
+func (a ristrettoCache) Get(_, key []byte) ([]byte, bool) { return a.c.Get(lookupKey(key)) }
 
 // Set ignores ristretto's "dropped" result: ristretto is designed to drop
 // sets under contention, and the benchmark counts the call as done work,
@@ -147,7 +147,7 @@ func (a ristrettoCache) Wait() { a.c.Wait() }
 
 type lruCache struct{ c *lru.Cache[string, []byte] }
 
-func (a lruCache) Get(_, key []byte) ([]byte, bool) { return a.c.Get(string(key)) }
+func (a lruCache) Get(_, key []byte) ([]byte, bool) { return a.c.Get(lookupKey(key)) }
 func (a lruCache) Set(key, value []byte) error {
 	a.c.Add(string(key), bytes.Clone(value))
 	return nil

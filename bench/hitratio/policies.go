@@ -119,7 +119,7 @@ func cacheCatalogue(lc larderConf) []cacheSpec {
 			tooSmall: func(err error) bool {
 				return errors.Is(err, larder.ErrBudgetTooSmall)
 			},
-		}},
+		}, randomized: true}, // each cache hashes with its own random seed
 		{name: CacheOtter, count: newOtter, randomized: true},
 		{name: CacheTheine, count: newTheine, randomized: true},
 		{name: CacheRistretto, count: newRistretto, randomized: true},

@@ -37,7 +37,7 @@ type Options struct {
 	// maintenance goroutine busy.
 	Parallel int
 	// Repeats is how many times caches whose results vary between runs
-	// (otter, theine, ristretto: seeded hashing, random admission jitter,
+	// (larder, otter, theine, ristretto: seeded hashing, random admission jitter,
 	// lossy buffers) replay each cell; the mean is reported. 0 picks enough
 	// runs for about 3M requests per cell, between 1 and 5: the short
 	// traces, where one run can be off by several points, get 5; P3 and
