@@ -150,6 +150,11 @@ func populate(c Cache, ds Dataset) (int, error) {
 	}
 }
 
+// Held probes every key of ds and returns how many c holds.
+func Held(c Cache, ds Dataset) int {
+	return ds.N - len(probe(c, ds, nil, true))
+}
+
 // probe returns the indexes of keys not found, looking at every key when all
 // is set and otherwise only at the previously missing ones.
 func probe(c Cache, ds Dataset, prev []int, all bool) []int {

@@ -177,11 +177,12 @@ func (r *Report) charts() ([]chart, error) {
 		}
 	}
 
-	// Memory: bytes of RSS per entry, groups = configurations, bars = caches.
+	// Memory: bytes of RSS per entry, groups = configurations after fill
+	// and after churn, bars = caches.
 	if len(r.Memory) > 0 {
 		var groups []string
 		for _, s := range r.Config.MemSpecs {
-			groups = append(groups, s.String())
+			groups = append(groups, s.String()+", after fill", s.String()+", after churn")
 		}
 		var caches []string
 		vals := map[string][]float64{}
@@ -192,7 +193,10 @@ func (r *Report) charts() ([]chart, error) {
 			}
 			for i, s := range r.Config.MemSpecs {
 				if s.N == m.Config.N && s.KeySize == m.Config.KeySize && s.ValueSize == m.Config.ValueSize && m.Error == "" {
-					vals[m.Config.Cache][i] = m.RSSPerEntry
+					vals[m.Config.Cache][2*i] = m.RSSPerEntry
+					if m.HeldAfterChurn > 0 {
+						vals[m.Config.Cache][2*i+1] = m.ChurnRSSPerEntry
+					}
 				}
 			}
 		}

@@ -74,8 +74,20 @@ type Result struct {
 	// the GC. A cache at ~0 triggers no GC cycle however long it churns.
 	ChurnAllocBytesPerOp float64 `json:"churn_alloc_bytes_per_op"`
 	// LenAfterChurn is the cache's own count after churn (-1 if unknown).
-	LenAfterChurn int    `json:"len_after_churn"`
-	Error         string `json:"error,omitempty"`
+	LenAfterChurn int `json:"len_after_churn"`
+	// HeldAfterChurn is the number of the N keys found by probing every
+	// one after churn (churn only rewrites existing keys, so a cache that
+	// lost some dropped them while overwriting).
+	HeldAfterChurn int `json:"held_after_churn"`
+	// ChurnRSSBytes is resident memory growth after churn, measured like
+	// RSSBytes (after a GC and returning freed pages): the footprint in
+	// steady use. A cache that writes into a log or ring it allocated up
+	// front (larder, fastcache, bigcache) touches more of it as overwrites
+	// wrap around, up to its whole budget; RSSBytes only shows the part the
+	// fill touched. ChurnRSSPerEntry divides it by HeldAfterChurn.
+	ChurnRSSBytes    int64   `json:"churn_rss_bytes"`
+	ChurnRSSPerEntry float64 `json:"churn_rss_per_entry"`
+	Error            string  `json:"error,omitempty"`
 }
 
 // Probe builds cfg.Cache in the current process, fills it and measures it.
@@ -140,6 +152,16 @@ func Probe(cfg Config) (Result, error) {
 		return res, err
 	}
 	res.PeakRSSBytes = hwm2 - hwm0
+	if cfg.Churn > 0 {
+		res.HeldAfterChurn = adapters.Held(c, ds)
+		settle()
+		rss2, _, err := RSS()
+		if err != nil {
+			return res, err
+		}
+		res.ChurnRSSBytes = rss2 - rss0
+		res.ChurnRSSPerEntry = float64(res.ChurnRSSBytes) / float64(max(res.HeldAfterChurn, 1))
+	}
 	runtime.KeepAlive(c)
 	c.Close()
 	return res, nil
@@ -247,9 +269,11 @@ func (r Result) String() string {
 	if r.Error != "" {
 		return fmt.Sprintf("%s n=%d: error: %s", r.Config.Cache, r.Config.N, r.Error)
 	}
-	return fmt.Sprintf("%s n=%d k=%d v=%d: held %d, RSS %.1f MiB (%.1f B/entry), peak +%.1f MiB, heap %.1f MiB in %d objects, GC %.2fms, GC CPU %s, churn %.2f Mops/s",
+	return fmt.Sprintf("%s n=%d k=%d v=%d: held %d, RSS %.1f MiB (%.1f B/entry), after churn %.1f MiB holding %d (%.1f B/entry), peak +%.1f MiB, heap %.1f MiB in %d objects, GC %.2fms, GC CPU %s, churn %.2f Mops/s",
 		r.Config.Cache, r.Config.N, r.Config.KeySize, r.Config.ValueSize, r.Fill.Held,
-		float64(r.RSSBytes)/(1<<20), r.RSSPerEntry, float64(r.PeakRSSBytes)/(1<<20),
+		float64(r.RSSBytes)/(1<<20), r.RSSPerEntry,
+		float64(r.ChurnRSSBytes)/(1<<20), r.HeldAfterChurn, r.ChurnRSSPerEntry,
+		float64(r.PeakRSSBytes)/(1<<20),
 		float64(r.HeapBytes)/(1<<20), r.HeapObjects,
 		float64(r.GCPause)/1e6, r.GCShare(), r.ChurnOpsPerSec/1e6)
 }
