@@ -41,7 +41,9 @@ func (c *Cache) Get(key []byte) ([]byte, bool) {
 
 // AppendGet appends the value stored for key to dst and returns the extended
 // slice and whether the key was found. It does not allocate when dst has
-// room for the value. On a miss dst is returned unchanged.
+// room for the value. On a miss dst is returned unchanged. The spare
+// capacity of dst must not hold key: a lookup that retries after a
+// concurrent write may have copied bytes there already.
 func (c *Cache) AppendGet(dst, key []byte) ([]byte, bool) {
 	return c.e.get(dst, key)
 }
@@ -125,8 +127,9 @@ func (c *Cache) TTL(key []byte) (time.Duration, bool) {
 // window, like INCRBY then EXPIRE ... NX). A counter's value is 8 bytes, a
 // native-endian int64 (read it with CounterValue); an existing 8-byte value
 // stored by Set is taken as a counter. Any other existing value gets
-// ErrNotCounter. Adding to an existing counter takes no lock and does not
-// allocate.
+// ErrNotCounter. A sum beyond the int64 range gets ErrCounterOverflow and
+// leaves the counter unchanged (it never wraps). Adding to an existing
+// counter takes no lock and does not allocate.
 func (c *Cache) Add(key []byte, delta int64, ttl time.Duration) (int64, error) {
 	return c.e.add(key, delta, ttl)
 }

@@ -32,7 +32,8 @@ type Config struct {
 	// is sized so that the budget holds about MaxBytes / (AvgEntrySize + 33)
 	// entries. 0 means 64. Entries much smaller than this make the index,
 	// not the arena, the limit on how many entries fit; much larger ones
-	// leave part of the index unused.
+	// leave part of the index unused. A size above the largest entry the
+	// cache can store (MaxBytes/64) is taken as that.
 	AvgEntrySize int
 
 	// DefaultTTL is the time to live given to entries stored by Set. 0
@@ -122,9 +123,12 @@ func (cfg *Config) entryLimit(n int) int {
 	return int(min(cfg.MaxBytes/64, cfg.MaxBytes/int64(16*n), MaxValueLen))
 }
 
+// avgEntrySize is the entry size the index is planned for. It is capped
+// at the largest entry the budget admits (also keeping the sizing
+// arithmetic far from overflow for any int the caller passes).
 func (cfg *Config) avgEntrySize() int {
 	if cfg.AvgEntrySize == 0 {
 		return defaultAvgEntrySize
 	}
-	return cfg.AvgEntrySize
+	return int(min(int64(cfg.AvgEntrySize), max(cfg.MaxBytes/64, 1)))
 }

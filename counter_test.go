@@ -3,6 +3,8 @@ package larder
 import (
 	"encoding/binary"
 	"fmt"
+	"math"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -111,4 +113,36 @@ func testAddNoLostUpdates(t *testing.T, window float64) {
 	n, _ := CounterValue(raw)
 	require.Equal(t, int64(adders*perAdder), n)
 	require.Positive(t, c.Stats().Evictions)
+}
+
+// TestAddOverflow: a sum beyond int64 is ErrCounterOverflow and leaves the
+// counter unchanged, on the lock-free path (an existing counter) and the
+// locked one (an 8-byte value stored by Set becoming a counter).
+func TestAddOverflow(t *testing.T) {
+	c := newTestCache(t, Config{MaxBytes: 1 << 20}, nil)
+	k := []byte("k")
+	n, err := c.Add(k, math.MaxInt64, 0)
+	require.NoError(t, err)
+	require.Equal(t, int64(math.MaxInt64), n)
+	_, err = c.Add(k, 1, 0)
+	require.ErrorIs(t, err, ErrCounterOverflow)
+	require.True(t, strings.HasPrefix(err.Error(), "larder: "))
+	v, ok := c.Get(k)
+	require.True(t, ok)
+	got, _ := CounterValue(v)
+	require.Equal(t, int64(math.MaxInt64), got, "unchanged after an overflow")
+	n, err = c.Add(k, math.MinInt64, 0)
+	require.NoError(t, err)
+	require.Equal(t, int64(-1), n)
+	_, err = c.Add(k, math.MinInt64, 0)
+	require.ErrorIs(t, err, ErrCounterOverflow)
+
+	lowest := int64(math.MinInt64 + 1)
+	seed := binary.NativeEndian.AppendUint64(nil, uint64(lowest))
+	require.NoError(t, c.Set([]byte("seeded"), seed))
+	_, err = c.Add([]byte("seeded"), -2, 0)
+	require.ErrorIs(t, err, ErrCounterOverflow)
+	n, err = c.Add([]byte("seeded"), -1, 0)
+	require.NoError(t, err)
+	require.Equal(t, int64(math.MinInt64), n)
 }

@@ -50,7 +50,7 @@ type engine struct {
 // one shard struct per shard (both far below these figures), plus one page
 // for the region's last partial page, which the kernel maps whole.
 const (
-	engineOverhead   = 512 + pageSize + stats.Size
+	engineOverhead   = 512 + pageSize + stats.Size + ttl.JanitorSize
 	perShardOverhead = 256
 )
 
@@ -91,7 +91,9 @@ func newEngine(cfg Config, hashHook func([]byte) uint64) (*engine, error) {
 	overhead := int64(engineOverhead+n*perShardOverhead) + int64(policySize(capacity))
 	regionBytes := (cfg.MaxBytes - overhead) &^ 7
 	perShard := int(regionBytes/int64(n)) &^ 7
-	maxRecord := recordSize(0, e.maxEntry, true)
+	// The largest record: key and value are padded to 8 bytes separately,
+	// which costs at most 8 bytes more than padding their sum once.
+	maxRecord := recordSize(0, e.maxEntry, true) + 8
 	if perShard < 2*maxRecord+16*8 {
 		return nil, fmt.Errorf("%w: %d shards of %d bytes cannot hold two entries of the largest size (%d bytes); use fewer shards or a larger MaxBytes",
 			ErrBudgetTooSmall, n, perShard, e.maxEntry)
@@ -125,17 +127,16 @@ func (e *engine) shardFor(h uint64) *shard {
 	return &e.shards[h>>(64-e.shardBits)&(uint64(len(e.shards))-1)]
 }
 
-// now returns the time since the engine's epoch in nanoseconds (monotonic
-// unless a Clock is configured).
+// now returns the time since the engine's epoch (New) in nanoseconds
+// (monotonic unless a Clock is configured). It is negative when a
+// configured Clock reads earlier than it did at New: expiry arithmetic
+// (expiryFor, ttl) must not assume it is positive.
 func (e *engine) now() int64 {
 	if e.clock != nil {
 		return int64(e.clock.Now().Sub(e.epoch))
 	}
 	return int64(time.Since(e.epoch))
 }
-
-// sweepPeriod is how often the janitor trims expired records.
-const sweepPeriod = 250 * time.Millisecond
 
 // startJanitor starts the expiry sweeper once.
 func (e *engine) startJanitor() {
@@ -144,7 +145,7 @@ func (e *engine) startJanitor() {
 	if e.janitor != nil || e.closed.Load() {
 		return
 	}
-	e.janitor = ttl.Start(sweepPeriod, e.sweep)
+	e.janitor = ttl.Start(e.sweep)
 	e.janitorOn.Store(true)
 }
 
@@ -164,10 +165,15 @@ func (e *engine) expiryFor(ttl time.Duration) int64 {
 		e.startJanitor()
 	}
 	now := e.now()
-	if int64(ttl) > math.MaxInt64-now {
+	if now > 0 && int64(ttl) > math.MaxInt64-now {
 		return math.MaxInt64 // saturate: a TTL of centuries is "never" in practice
 	}
-	return max(now+int64(ttl), 1)
+	// With now <= 0 the sum cannot overflow. It may be negative (a Clock
+	// behind the epoch), which is a valid expiry; only 0 means "none".
+	if exp := now + int64(ttl); exp != 0 {
+		return exp
+	}
+	return 1
 }
 
 func (e *engine) get(dst, key []byte) ([]byte, bool) {
@@ -276,7 +282,11 @@ func (e *engine) ttl(key []byte) (time.Duration, bool) {
 	if exp == 0 {
 		return 0, true
 	}
-	return time.Duration(max(exp-e.now(), 1)), true
+	now := e.now()
+	if now < 0 && exp > math.MaxInt64+now {
+		return math.MaxInt64, true // exp-now would overflow: centuries left
+	}
+	return time.Duration(max(exp-now, 1)), true
 }
 
 func (e *engine) del(key []byte) bool {

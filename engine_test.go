@@ -32,6 +32,7 @@ func TestShardLayout(t *testing.T) {
 	var s shard
 	require.Zero(t, unsafe.Sizeof(s)%64, "shard size %d", unsafe.Sizeof(s))
 	require.Less(t, unsafe.Offsetof(s.maxCount), uintptr(64))
+	require.Less(t, unsafe.Offsetof(s.maxRecord), uintptr(64))
 	require.Equal(t, uintptr(64), unsafe.Offsetof(s.head))
 	require.Less(t, unsafe.Offsetof(s.shiftSeq), uintptr(128))
 	require.Equal(t, uintptr(128), unsafe.Offsetof(s.mu))
@@ -92,4 +93,19 @@ func TestStatsCountEveryLookup(t *testing.T) {
 	st := c.Stats()
 	require.EqualValues(t, goroutines*rounds, st.Hits)
 	require.EqualValues(t, goroutines*rounds, st.Misses)
+}
+
+// TestMaxRecordBound checks that the largest record bound readers enforce
+// covers every split of the largest entry between key and value (they are
+// padded separately), with and without an expiry.
+func TestMaxRecordBound(t *testing.T) {
+	for _, cfg := range []Config{{MaxBytes: MinMaxBytes}, {MaxBytes: 64 << 10, Shards: 4}, {MaxBytes: 1 << 20}} {
+		c := newTestCache(t, cfg, nil)
+		m := c.e.maxEntry
+		for k := 0; k <= min(m, MaxKeyLen); k++ {
+			for _, exp := range []bool{false, true} {
+				require.LessOrEqual(t, uint64(recordSize(k, m-k, exp)), c.e.shards[0].maxRecord, "key %d value %d", k, m-k)
+			}
+		}
+	}
 }

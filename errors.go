@@ -26,4 +26,7 @@ var (
 	// ErrNotCounter is returned by Add when the key holds a value that is
 	// not an 8-byte counter.
 	ErrNotCounter = errors.New("larder: value is not a counter")
+	// ErrCounterOverflow is returned by Add when the sum would not fit an
+	// int64; the counter keeps its value.
+	ErrCounterOverflow = errors.New("larder: counter overflow")
 )

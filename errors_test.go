@@ -2,6 +2,7 @@ package larder
 
 import (
 	"bytes"
+	"math"
 	"strings"
 	"testing"
 
@@ -89,6 +90,22 @@ func TestMinimumBudgetAnyEntrySize(t *testing.T) {
 	for _, avg := range []int{0, 1, 8, 64, 1000, 100000} {
 		c, err := New(Config{MaxBytes: MinMaxBytes, AvgEntrySize: avg})
 		require.NoError(t, err, "AvgEntrySize %d", avg)
+		st := c.Stats()
+		require.LessOrEqual(t, st.AllocatedBytes, st.BudgetBytes)
+		require.NoError(t, c.Close())
+	}
+}
+
+// TestHugeAvgEntrySize: any AvgEntrySize an int can hold is accepted (taken
+// as the largest entry the budget admits) without overflowing the sizing.
+func TestHugeAvgEntrySize(t *testing.T) {
+	for _, avg := range []int{1<<62 - 22, math.MaxInt - 21, math.MaxInt, 1 << 40} {
+		c, err := New(Config{MaxBytes: 1 << 20, AvgEntrySize: avg})
+		require.NoError(t, err, "AvgEntrySize %d", avg)
+		require.NoError(t, c.Set([]byte("k"), []byte("v")))
+		v, ok := c.Get([]byte("k"))
+		require.True(t, ok)
+		require.Equal(t, "v", string(v))
 		st := c.Stats()
 		require.LessOrEqual(t, st.AllocatedBytes, st.BudgetBytes)
 		require.NoError(t, c.Close())

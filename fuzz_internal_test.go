@@ -29,13 +29,14 @@ var degenerateTarget = opsmodel.Target{
 		return c, nil
 	},
 	Errs: opsmodel.Errors{
-		Closed:        ErrClosed,
-		KeyTooLarge:   ErrKeyTooLarge,
-		EntryTooLarge: ErrEntryTooLarge,
-		InvalidTTL:    ErrInvalidTTL,
-		NotCounter:    ErrNotCounter,
-		NotStored:     ErrNotStored,
-		LoaderPanic:   ErrLoaderPanic,
+		Closed:          ErrClosed,
+		KeyTooLarge:     ErrKeyTooLarge,
+		EntryTooLarge:   ErrEntryTooLarge,
+		InvalidTTL:      ErrInvalidTTL,
+		NotCounter:      ErrNotCounter,
+		NotStored:       ErrNotStored,
+		LoaderPanic:     ErrLoaderPanic,
+		CounterOverflow: ErrCounterOverflow,
 	},
 	MaxKeyLen: MaxKeyLen,
 }

@@ -58,7 +58,9 @@ var errLoaderGoexit = fmt.Errorf("%w: it called runtime.Goexit", ErrLoaderPanic)
 // at once, and the load goes on for the other callers and is stored for
 // later ones. A loader that may hang must therefore bound itself (with
 // context.WithTimeout, for instance); until it returns, callers of its
-// key can only wait on it or leave through their ctx. A miss with a ctx
+// key can only wait on it or leave through their ctx. For the same reason
+// load must not call GetOrLoad for its own key: that call would wait for
+// the load it is part of. A miss with a ctx
 // that is already done returns ctx.Err() without starting a load; a hit
 // returns the value whatever the state of ctx.
 //

@@ -118,3 +118,40 @@ func TestWindowSecondChance(t *testing.T) {
 	}
 	require.Equal(t, 3, c.Len())
 }
+
+// TestOverwritesKeepColdKeysWhenRoomy fills a cache to a quarter of what
+// its budget holds, then overwrites a few hot keys until the ring has
+// wrapped many times. The cold keys, never read or written again, sit at
+// the tail lap after lap; the cache is never full, so none may be evicted:
+// the tail compacts them (copies them forward) instead of taking them as
+// victims. Before compaction every cold key was lost after the first lap.
+func TestOverwritesKeepColdKeysWhenRoomy(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		hash func([]byte) uint64
+	}{{"xxh3", nil}, {"degenerate", degenerateHash}} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newTestCache(t, Config{MaxBytes: 1 << 20, Shards: 1}, tc.hash)
+			capacity := int(c.e.shards[0].maxCount)
+			n := capacity / 4
+			if tc.hash != nil {
+				n = min(n, maxDist) // one probe window holds every key
+			}
+			key := func(k int) []byte { return binary.BigEndian.AppendUint64(nil, uint64(k)) }
+			val := make([]byte, 48)
+			for k := range n {
+				require.NoError(t, c.Set(key(k), val))
+			}
+			ring := int(c.e.shards[0].ringLen)
+			for i := 0; i < 10*ring/(8+8+48); i++ {
+				val[0] = byte(i)
+				require.NoError(t, c.Set(key(i%8), val))
+			}
+			for k := range n {
+				_, ok := c.Get(key(k))
+				require.True(t, ok, "key %d of %d lost although the cache was never full", k, n)
+			}
+			require.Zero(t, c.Stats().Evictions)
+		})
+	}
+}

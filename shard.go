@@ -36,7 +36,11 @@ type shard struct {
 	ringLen  uint64 // A: usable bytes of the ring, a multiple of 8
 	lapMask  uint64 // lapSize-1
 	maxCount int64  // entries allowed: maxLoadNum/maxLoadDen of the slots, so probes stay short
-	_        [64 - 56]byte
+	// maxRecord is the size of the largest record a writer stores. A
+	// reader rejects a header claiming more: it read reused bytes, and
+	// copying a value that long would allocate up to the ring's size
+	// before validation caught it.
+	maxRecord uint64
 
 	// head and tail are the logical end and start of the ring's data.
 	// Readers load head to resolve slot positions and tail to validate a
@@ -104,6 +108,7 @@ func (s *shard) init(r *arena.Region, off, size, avgEntry, maxRecord int) {
 	s.ringLen = uint64(size-8*nslots) &^ 7
 	s.lapMask = 1<<bits.Len64(s.ringLen-1) - 1
 	s.maxCount = int64(nslots * maxLoadNum / maxLoadDen)
+	s.maxRecord = uint64(maxRecord)
 }
 
 // home returns the first slot probed for hash h. It takes the hash bits just
@@ -151,7 +156,7 @@ func (s *shard) readRecord(off uint64) (h header, p int, ok bool) {
 	}
 	p = s.ringOff + int(phys)
 	h = header(s.r.Load64(p))
-	if !h.magicOK() || phys+h.size64() > s.ringLen {
+	if !h.magicOK() || h.size64() > s.maxRecord || phys+h.size64() > s.ringLen {
 		return 0, 0, false
 	}
 	return h, p, true
@@ -635,6 +640,20 @@ func (s *shard) evictOne(e *engine, declinable bool, in uint64) (declined bool) 
 			if s.reinsertCredits(e, i, t, size, false, c) {
 				return
 			}
+		case s.roomy():
+			// A victim, but the cache is not full: the ring is short of
+			// bytes only because overwritten, deleted and moved records
+			// (garbage) fill it. Evicting would shrink the cache below
+			// what its budget holds (a cache given twice the memory its
+			// keys need lost them under overwrites); compact instead, as a
+			// log-structured store cleans: copy the record to the head and
+			// let the tail go on to the garbage. With live bytes at most
+			// half the ring, each byte copied frees at least one on
+			// average, and the clock's bound on second chances caps the
+			// copying of one Set.
+			if s.clock.Decide(true) == eviction.Reinsert && s.reinsert(e, i, t, size, false) {
+				return
+			}
 		case s.windowBytes+s.incoming > quota:
 			if cand, ch, ok := s.nextCandidate(e); ok {
 				if !e.pol.admit(ch, h) {
@@ -676,6 +695,15 @@ func (s *shard) evictOne(e *engine, declinable bool, in uint64) (declined bool) 
 		s.checkInvariants(e)
 	}
 	return false
+}
+
+// roomy reports whether the shard has room for more entries than it holds:
+// a free index entry, and live bytes (with the newcomer's) at most half
+// the ring. Then a record at the tail need not be evicted: the ring's
+// shortage is garbage, which moving the tail past reclaims.
+// Preconditions: s.mu held.
+func (s *shard) roomy() bool {
+	return s.count < s.maxCount && 2*(s.liveBytes+s.incoming) <= int64(s.ringLen)
 }
 
 // nextCandidate advances the window hand to the oldest live window record
@@ -912,8 +940,8 @@ func (s *shard) reinsertCredits(e *engine, i, t, size uint64, ref bool, c int) b
 // one atomic instruction in the arena, and unpins. Anything unusual (key
 // absent or expired, not a counter, slot sealed or busy) takes the lock.
 func (s *shard) add(e *engine, h uint64, key []byte, delta int64, expiry int64) (int64, error) {
-	if v, ok := s.addFast(e, h, key, delta); ok {
-		return v, nil
+	if v, err, ok := s.addFast(e, h, key, delta); ok {
+		return v, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -927,7 +955,7 @@ func (s *shard) add(e *engine, h uint64, key []byte, delta int64, expiry int64) 
 			switch {
 			case hdr.counter():
 				// Lock-free adders may be adding too: stay atomic.
-				return s.r.Add64(p+hdr.valueAt(), delta), nil
+				return s.addCounter(p+hdr.valueAt(), delta)
 			case hdr.valLen() != counterSize:
 				return 0, ErrNotCounter
 			}
@@ -935,7 +963,11 @@ func (s *shard) add(e *engine, h uint64, key []byte, delta int64, expiry int64) 
 			// its expiry.
 			var cur [counterSize]byte
 			copy(cur[:], s.r.Bytes(p+hdr.valueAt(), counterSize))
-			delta += int64(binary.NativeEndian.Uint64(cur[:]))
+			sum, ok := addInt64(int64(binary.NativeEndian.Uint64(cur[:])), delta)
+			if !ok {
+				return 0, ErrCounterOverflow
+			}
+			delta = sum
 			if hdr.hasExpiry() {
 				expiry = int64(s.r.Load64(p + hdrSize))
 			} else {
@@ -954,13 +986,41 @@ func (s *shard) add(e *engine, h uint64, key []byte, delta int64, expiry int64) 
 // counterSize is the length of a counter's value.
 const counterSize = 8
 
-func (s *shard) addFast(e *engine, h uint64, key []byte, delta int64) (int64, bool) {
+// addInt64 returns a+b and whether it is exact (no int64 overflow).
+func addInt64(a, b int64) (int64, bool) {
+	sum := a + b
+	return sum, (b >= 0) == (sum >= a)
+}
+
+// addCounter adds delta to the counter word at physical p, atomically,
+// unless the sum overflows int64 (ErrCounterOverflow, nothing written).
+// Why a CAS loop rather than one atomic add: an add that wrapped could not
+// be taken back once readers and other adders had seen it. Preconditions:
+// the counter's record cannot be reclaimed meanwhile (s.mu held, or its
+// slot pinned).
+func (s *shard) addCounter(p int, delta int64) (int64, error) {
+	for {
+		old := s.r.Load64(p)
+		sum, ok := addInt64(int64(old), delta)
+		if !ok {
+			return 0, ErrCounterOverflow
+		}
+		if s.r.CompareAndSwap64(p, old, uint64(sum)) {
+			return sum, nil
+		}
+	}
+}
+
+// addFast is add's lock-free path for an existing counter. ok false means
+// the caller must take the locked path (no counter, or anything unusual);
+// with ok true, err is nil or ErrCounterOverflow.
+func (s *shard) addFast(e *engine, h uint64, key []byte, delta int64) (v int64, err error, ok bool) {
 	tag := tagOf(h)
 	i := s.home(h, e.shardBits)
 	for d := uint64(0); d <= maxDist; d++ {
 		sl := s.loadSlot(i)
 		if !sl.live() {
-			return 0, false
+			return 0, nil, false
 		}
 		if sl.tag() == tag {
 			off := logicalOf(s.head.Load(), sl.pos())
@@ -968,7 +1028,7 @@ func (s *shard) addFast(e *engine, h uint64, key []byte, delta int64) (int64, bo
 			if ok && hdr.keyLen() == len(key) && s.r.EqualSnapshot(p+hdr.keyAt(), key) {
 				if !hdr.counter() || hdr.valLen() != counterSize || sl.pins() >= pinsSealed-1 ||
 					s.expired(e, p, hdr) || !s.valid(off) {
-					return 0, false
+					return 0, nil, false
 				}
 				// The header and key were validated against the tail above;
 				// the CAS succeeds only if the slot is unchanged since, so
@@ -976,23 +1036,23 @@ func (s *shard) addFast(e *engine, h uint64, key []byte, delta int64) (int64, bo
 				// The same CAS sets the reference bit: a counter in use is
 				// a used entry.
 				if !s.r.CompareAndSwap64(s.slotOff(i), uint64(sl), uint64((sl|slotRef)+pinOne)) {
-					return 0, false
+					return 0, nil, false
 				}
-				v := s.r.Add64(p+hdr.valueAt(), delta)
+				v, err := s.addCounter(p+hdr.valueAt(), delta)
 				s.unpin(i)
 				// Close releases the pages without waiting for pins. If
 				// it has begun, the add may have hit a zeroed page: the
 				// slow path reports ErrClosed. If not, the add (an atomic
 				// before this load) came before the release.
 				if e.closed.Load() {
-					return 0, false
+					return 0, nil, false
 				}
-				return v, true
+				return v, err, true
 			}
 		}
 		i = s.next(i)
 	}
-	return 0, false
+	return 0, nil, false
 }
 
 // unpin releases one pin of the slot at i. Pinned slots do not move (claim

@@ -2,6 +2,8 @@ package larder
 
 import (
 	"encoding/binary"
+	"math"
+	"runtime"
 	"testing"
 	"time"
 
@@ -66,11 +68,49 @@ func TestExpiredMemoryReclaimed(t *testing.T) {
 	before := c.Stats()
 	require.Equal(t, uint64(n), before.Entries, "the cache is not full")
 	clk.Advance(2 * time.Second)
-	c.e.sweep() // what the janitor does every sweepPeriod
+	c.e.sweep() // what the janitor does every ttl.Period
 	after := c.Stats()
 	t.Logf("%d entries with a 1 s TTL: %d bytes in use before expiry, %d after one sweep; %d expirations",
 		n, before.BytesInUse, after.BytesInUse, after.Expirations)
 	require.Zero(t, after.Entries)
 	require.Zero(t, after.BytesInUse)
 	require.Equal(t, uint64(n), after.Expirations)
+}
+
+// TestTTLClockBehindEpoch steps a configured Clock back past the time it
+// read at New: expiry arithmetic must not overflow into "never".
+func TestTTLClockBehindEpoch(t *testing.T) {
+	clk := &fakeClock{t: time.Unix(1_000_000, 0)}
+	c := newTestCache(t, Config{MaxBytes: 1 << 20, Clock: clk}, nil)
+	require.NoError(t, c.SetWithTTL([]byte("forever-ish"), []byte("v"), time.Duration(math.MaxInt64)))
+	clk.Advance(-time.Hour)
+	require.NoError(t, c.SetWithTTL([]byte("k"), []byte("v"), time.Minute))
+	left, ok := c.TTL([]byte("k"))
+	require.True(t, ok)
+	require.Equal(t, time.Minute, left)
+	left, ok = c.TTL([]byte("forever-ish"))
+	require.True(t, ok)
+	require.Greater(t, left, 100*365*24*time.Hour, "a saturated expiry seen from behind the epoch")
+	clk.Advance(time.Minute - time.Nanosecond)
+	require.True(t, c.Has([]byte("k")), "alive until its expiry")
+	clk.Advance(time.Nanosecond)
+	require.False(t, c.Has([]byte("k")), "a miss from the moment it expires")
+	// An expiry that lands exactly on the epoch (0, which means "none" in
+	// a record) is moved 1ns later, not turned into "never".
+	clk.Advance(-time.Minute)
+	require.NoError(t, c.SetWithTTL([]byte("zero"), []byte("v"), time.Hour))
+	clk.Advance(time.Hour + time.Nanosecond)
+	require.False(t, c.Has([]byte("zero")))
+}
+
+// TestJanitorsShareOneGoroutine stores TTL entries in many caches: their
+// sweeps share one goroutine (a goroutine per cache would cost each a
+// stack outside its budget), and sweeping still reclaims.
+func TestJanitorsShareOneGoroutine(t *testing.T) {
+	before := runtime.NumGoroutine()
+	for range 50 {
+		c := newTestCache(t, Config{MaxBytes: MinMaxBytes}, nil)
+		require.NoError(t, c.SetWithTTL([]byte("k"), []byte("v"), time.Hour))
+	}
+	require.LessOrEqual(t, runtime.NumGoroutine(), before+1)
 }

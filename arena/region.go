@@ -54,11 +54,6 @@ func (r *Region) CompareAndSwap64(off int, old, new uint64) bool {
 	return atomic.CompareAndSwapUint64(r.word(off), old, new)
 }
 
-// Add64 atomically adds delta to the word at off and returns the new value.
-func (r *Region) Add64(off int, delta int64) int64 {
-	return atomic.AddInt64((*int64)(unsafe.Pointer(r.word(off))), delta)
-}
-
 // InRange reports whether [off, off+n) lies inside the Region.
 func (r *Region) InRange(off, n int) bool {
 	return off >= 0 && n >= 0 && off <= len(r.mem) && n <= len(r.mem)-off

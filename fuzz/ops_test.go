@@ -27,13 +27,14 @@ var target = opsmodel.Target{
 		return c, nil
 	},
 	Errs: opsmodel.Errors{
-		Closed:        larder.ErrClosed,
-		KeyTooLarge:   larder.ErrKeyTooLarge,
-		EntryTooLarge: larder.ErrEntryTooLarge,
-		InvalidTTL:    larder.ErrInvalidTTL,
-		NotCounter:    larder.ErrNotCounter,
-		NotStored:     larder.ErrNotStored,
-		LoaderPanic:   larder.ErrLoaderPanic,
+		Closed:          larder.ErrClosed,
+		KeyTooLarge:     larder.ErrKeyTooLarge,
+		EntryTooLarge:   larder.ErrEntryTooLarge,
+		InvalidTTL:      larder.ErrInvalidTTL,
+		NotCounter:      larder.ErrNotCounter,
+		NotStored:       larder.ErrNotStored,
+		LoaderPanic:     larder.ErrLoaderPanic,
+		CounterOverflow: larder.ErrCounterOverflow,
 	},
 	MaxKeyLen: larder.MaxKeyLen,
 }

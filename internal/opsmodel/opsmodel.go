@@ -93,7 +93,7 @@ type Loader interface {
 
 // Errors are the cache's sentinel errors.
 type Errors struct {
-	Closed, KeyTooLarge, EntryTooLarge, InvalidTTL, NotCounter, NotStored, LoaderPanic error
+	Closed, KeyTooLarge, EntryTooLarge, InvalidTTL, NotCounter, NotStored, LoaderPanic, CounterOverflow error
 }
 
 // errLoad is what a loader returns to fail; GetOrLoad must return it as is.
@@ -468,7 +468,11 @@ func (m *model) branches(o *op, s state, lossy bool) []branch {
 		// A counter, or an 8-byte value stored by Set, which Add takes as
 		// one; the expiry stays.
 		old := int64(binary.NativeEndian.Uint64([]byte(s.val)))
-		n := old + o.delta // wraps like the cache's atomic add
+		n := old + o.delta
+		if (o.delta >= 0) != (n >= old) {
+			// Beyond int64: an error, and the value stays as it was.
+			return []branch{{outcome{err: m.errs.CounterOverflow}, s}}
+		}
 		bs := []branch{{outcome{n: n}, counterState(n, s.exp)}}
 		if lossy && !s.counter {
 			// Turning a value into a counter stores a new record, which
@@ -806,7 +810,7 @@ func (r *runner) observe(o *op) (outcome, error) {
 		if !strings.HasPrefix(err.Error(), "larder: ") {
 			return out, fmt.Errorf("error without the larder: prefix: %v", err)
 		}
-		for _, s := range []error{r.m.errs.Closed, r.m.errs.KeyTooLarge, r.m.errs.EntryTooLarge, r.m.errs.InvalidTTL, r.m.errs.NotCounter, r.m.errs.NotStored, r.m.errs.LoaderPanic} {
+		for _, s := range []error{r.m.errs.Closed, r.m.errs.KeyTooLarge, r.m.errs.EntryTooLarge, r.m.errs.InvalidTTL, r.m.errs.NotCounter, r.m.errs.NotStored, r.m.errs.LoaderPanic, r.m.errs.CounterOverflow} {
 			if errors.Is(err, s) {
 				out.err = s
 				return out, nil
