@@ -936,9 +936,10 @@ func (s *shard) reinsertCredits(e *engine, i, t, size uint64, ref bool, c int) b
 // add adds delta to the counter at key. The fast path takes no lock: it
 // pins the counter's slot (a CAS that only succeeds while the slot still
 // names the record, which a writer must claim before it can move, replace
-// or reclaim the record, and claim waits for pins to drain), adds with
-// one atomic instruction in the arena, and unpins. Anything unusual (key
-// absent or expired, not a counter, slot sealed or busy) takes the lock.
+// or reclaim the record, and claim waits for pins to drain), adds with a
+// compare-and-swap in the arena (addCounter), and unpins. Anything unusual
+// (key absent or expired, not a counter, slot sealed or busy) takes the
+// lock.
 func (s *shard) add(e *engine, h uint64, key []byte, delta int64, expiry int64) (int64, error) {
 	if v, err, ok := s.addFast(e, h, key, delta); ok {
 		return v, err
