@@ -614,12 +614,20 @@ func (s *shard) evictOne(e *engine, declinable bool, in uint64) (declined bool) 
 		expired := s.expired(e, p, hdr)
 		quota := s.windowQuota(e)
 		if hdr.window() && !expired {
-			if s.windowBytes <= quota && s.clock.Decide(true) == eviction.Reinsert && s.reinsert(e, i, t, size, sl.ref()) {
-				return // still young enough for the window: keep it there
+			// A window record read since it entered (or last moved) gets
+			// a second chance in the window while the window is within its
+			// share, with the bit spent. One not read is the oldest unread
+			// record of the whole ring: it gets none. (It used to get one
+			// unconditionally, which sent unread records to the head, as
+			// if new, and scrambled the window's order whenever the window
+			// was large enough to reach the tail: a recency workload lost 5
+			// points at 1,000 entries; the shared traces did not move.)
+			if s.windowBytes <= quota && s.clock.Decide(sl.ref()) == eviction.Reinsert && s.reinsert(e, i, t, size, false) {
+				return
 			}
-			// The window is over its share and this is its oldest record:
-			// it moves to main (as Caffeine's window overflows into main
-			// while main has room) and meets the hand as a main record.
+			// The window is over its share, or this record was not read:
+			// it moves to main (as Caffeine's window overflows into main)
+			// and meets the hand as a main record.
 			s.promote(t)
 			hdr &^= hdrWindow
 		}
