@@ -648,20 +648,6 @@ func (s *shard) evictOne(e *engine, declinable bool, in uint64) (declined bool) 
 			if s.reinsertCredits(e, i, t, size, false, c) {
 				return
 			}
-		case s.roomy():
-			// A victim, but the cache is not full: the ring is short of
-			// bytes only because overwritten, deleted and moved records
-			// (garbage) fill it. Evicting would shrink the cache below
-			// what its budget holds (a cache given twice the memory its
-			// keys need lost them under overwrites); compact instead, as a
-			// log-structured store cleans: copy the record to the head and
-			// let the tail go on to the garbage. With live bytes at most
-			// half the ring, each byte copied frees at least one on
-			// average, and the clock's bound on second chances caps the
-			// copying of one Set.
-			if s.clock.Decide(true) == eviction.Reinsert && s.reinsert(e, i, t, size, false) {
-				return
-			}
 		case s.windowBytes+s.incoming > quota:
 			if cand, ch, ok := s.nextCandidate(e); ok {
 				if !e.pol.admit(ch, h) {
@@ -703,15 +689,6 @@ func (s *shard) evictOne(e *engine, declinable bool, in uint64) (declined bool) 
 		s.checkInvariants(e)
 	}
 	return false
-}
-
-// roomy reports whether the shard has room for more entries than it holds:
-// a free index entry, and live bytes (with the newcomer's) at most half
-// the ring. Then a record at the tail need not be evicted: the ring's
-// shortage is garbage, which moving the tail past reclaims.
-// Preconditions: s.mu held.
-func (s *shard) roomy() bool {
-	return s.count < s.maxCount && 2*(s.liveBytes+s.incoming) <= int64(s.ringLen)
 }
 
 // nextCandidate advances the window hand to the oldest live window record

@@ -81,10 +81,10 @@ func TestSoak(t *testing.T) {
 				stored := true
 				switch r := rng.IntN(16); {
 				case r < 5:
-					err = c.Set(key, selfValue(key, ver, 16+rng.IntN(800)))
+					err = c.Set(key, selfValue(key, ver, 16+rng.IntN(400)))
 				case r < 10:
 					ttl = time.Duration(1+rng.IntN(int(maxTTL/time.Millisecond))) * time.Millisecond
-					err = c.SetWithTTL(key, selfValue(key, ver, 16+rng.IntN(800)), ttl)
+					err = c.SetWithTTL(key, selfValue(key, ver, 16+rng.IntN(400)), ttl)
 				case r < 12:
 					if rng.IntN(2) == 0 {
 						ttl = maxTTL
