@@ -29,10 +29,12 @@
 // and retry a miss that overlapped a move. The only writes a reader makes
 // are setting a slot's reference bit when it is clear, a hit/miss counter
 // striped by goroutine (stats), and a TinyLFU sketch increment (none once
-// the key's counters are saturated). A shard's geometry sits alone in its
-// first cache line, which no one writes; head, tail and the seqlock share
-// the second, which every store to the shard invalidates, so a reader on
-// another core pays one line for a writer's activity, not two.
+// the key's counters are saturated, and only one in four for a key read
+// again since its reference bit was set: see engine.countAccess). A
+// shard's geometry sits alone in its first cache line, which no one
+// writes; head, tail and the seqlock share the second, which every store
+// to the shard invalidates, so a reader on another core pays one line for
+// a writer's activity, not two.
 //
 // Set, Delete and eviction take the shard's lock (arena.Lock: a
 // compare-and-swap to acquire, a store-release to release, and waiters

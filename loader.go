@@ -265,7 +265,7 @@ func (e *engine) peek(h uint64, key []byte) ([]byte, bool) {
 		return nil, false
 	}
 	v, st := e.shardFor(h).lookup(e, h, key, nil, lookupValue)
-	if st != lookupHit {
+	if !st.hit() {
 		return nil, false
 	}
 	if v == nil {

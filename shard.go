@@ -89,7 +89,13 @@ const (
 	lookupMiss lookupStatus = iota
 	lookupHit
 	lookupExpired
+	// lookupHitAgain is a hit on an entry read before since it was written
+	// or last moved: its reference bit was already set.
+	lookupHitAgain
 )
+
+// hit reports whether st found the key live.
+func (st lookupStatus) hit() bool { return st == lookupHit || st == lookupHitAgain }
 
 // init lays the shard out in region bytes [off, off+size): the index first,
 // then the ring. The index gets enough slots for the entries the ring holds
@@ -230,9 +236,10 @@ func (s *shard) lookup(e *engine, h uint64, key, dst []byte, mode lookupMode) ([
 						// cost readers no shared write. A failed CAS (the
 						// writer moved or replaced the slot) loses nothing
 						// that matters.
-						if !sl.ref() {
-							s.r.CompareAndSwap64(s.slotOff(i), uint64(sl), uint64(sl|slotRef))
+						if sl.ref() {
+							return out, lookupHitAgain
 						}
+						s.r.CompareAndSwap64(s.slotOff(i), uint64(sl), uint64(sl|slotRef))
 						return out, lookupHit
 					}
 					goto retry
@@ -265,7 +272,7 @@ func (s *shard) lookup(e *engine, h uint64, key, dst []byte, mode lookupMode) ([
 func (s *shard) expiry(e *engine, h uint64, key []byte) (int64, lookupStatus) {
 	var buf [expirySize]byte
 	out, st := s.lookup(e, h, key, buf[:0], lookupExpiry)
-	if st != lookupHit || len(out) == 0 {
+	if !st.hit() || len(out) == 0 {
 		return 0, st
 	}
 	return int64(binary.NativeEndian.Uint64(out)), st
