@@ -99,7 +99,7 @@ func TestMinimumBudgetAnyEntrySize(t *testing.T) {
 // TestHugeAvgEntrySize: any AvgEntrySize an int can hold is accepted (taken
 // as the largest entry the budget admits) without overflowing the sizing.
 func TestHugeAvgEntrySize(t *testing.T) {
-	for _, avg := range []int{1<<62 - 22, math.MaxInt - 21, math.MaxInt, 1 << 40} {
+	for _, avg := range []int{math.MaxInt/2 - 21, math.MaxInt - 21, math.MaxInt, math.MaxInt >> 23} {
 		c, err := New(Config{MaxBytes: 1 << 20, AvgEntrySize: avg})
 		require.NoError(t, err, "AvgEntrySize %d", avg)
 		require.NoError(t, c.Set([]byte("k"), []byte("v")))
