@@ -103,9 +103,11 @@
 //
 // A record with a TTL carries its expiry; readers treat it as a miss from
 // that instant. Expired records are reclaimed by the hand, by every Set
-// (a few at its shard's tail) and by a janitor goroutine per cache, started
-// by the first TTL (package ttl). Counters are 8-byte records whose value
-// word Add updates with one atomic add after pinning the slot: writers
-// claim a counter's slot (waiting for pins to drain) before they move,
-// replace or reclaim its record, so no add is lost.
+// (a few at its shard's tail) and by a janitor registered by the first TTL,
+// whose sweeps one goroutine runs for every cache of the process (package
+// ttl). Counters are 8-byte records whose value word Add updates with a
+// compare-and-swap after pinning the slot (never wrapping: a sum beyond
+// int64 is ErrCounterOverflow): writers claim a counter's slot (waiting
+// for pins to drain) before they move, replace or reclaim its record, so
+// no add is lost.
 package larder
