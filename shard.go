@@ -933,7 +933,7 @@ func (s *shard) reinsertCredits(e *engine, i, t, size uint64, ref bool, c int) b
 // (key absent or expired, not a counter, slot sealed or busy) takes the
 // lock.
 func (s *shard) add(e *engine, h uint64, key []byte, delta int64, expiry int64) (int64, error) {
-	if v, err, ok := s.addFast(e, h, key, delta); ok {
+	if v, ok, err := s.addFast(e, h, key, delta); ok {
 		return v, err
 	}
 	s.mu.Lock()
@@ -1007,13 +1007,13 @@ func (s *shard) addCounter(p int, delta int64) (int64, error) {
 // addFast is add's lock-free path for an existing counter. ok false means
 // the caller must take the locked path (no counter, or anything unusual);
 // with ok true, err is nil or ErrCounterOverflow.
-func (s *shard) addFast(e *engine, h uint64, key []byte, delta int64) (v int64, err error, ok bool) {
+func (s *shard) addFast(e *engine, h uint64, key []byte, delta int64) (v int64, ok bool, err error) {
 	tag := tagOf(h)
 	i := s.home(h, e.shardBits)
 	for d := uint64(0); d <= maxDist; d++ {
 		sl := s.loadSlot(i)
 		if !sl.live() {
-			return 0, nil, false
+			return 0, false, nil
 		}
 		if sl.tag() == tag {
 			off := logicalOf(s.head.Load(), sl.pos())
@@ -1021,7 +1021,7 @@ func (s *shard) addFast(e *engine, h uint64, key []byte, delta int64) (v int64, 
 			if ok && hdr.keyLen() == len(key) && s.r.EqualSnapshot(p+hdr.keyAt(), key) {
 				if !hdr.counter() || hdr.valLen() != counterSize || sl.pins() >= pinsSealed-1 ||
 					s.expired(e, p, hdr) || !s.valid(off) {
-					return 0, nil, false
+					return 0, false, nil
 				}
 				// The header and key were validated against the tail above;
 				// the CAS succeeds only if the slot is unchanged since, so
@@ -1029,7 +1029,7 @@ func (s *shard) addFast(e *engine, h uint64, key []byte, delta int64) (v int64, 
 				// The same CAS sets the reference bit: a counter in use is
 				// a used entry.
 				if !s.r.CompareAndSwap64(s.slotOff(i), uint64(sl), uint64((sl|slotRef)+pinOne)) {
-					return 0, nil, false
+					return 0, false, nil
 				}
 				v, err := s.addCounter(p+hdr.valueAt(), delta)
 				s.unpin(i)
@@ -1038,14 +1038,14 @@ func (s *shard) addFast(e *engine, h uint64, key []byte, delta int64) (v int64, 
 				// slow path reports ErrClosed. If not, the add (an atomic
 				// before this load) came before the release.
 				if e.closed.Load() {
-					return 0, nil, false
+					return 0, false, nil
 				}
-				return v, err, true
+				return v, true, err
 			}
 		}
 		i = s.next(i)
 	}
-	return 0, nil, false
+	return 0, false, nil
 }
 
 // unpin releases one pin of the slot at i. Pinned slots do not move (claim
