@@ -91,7 +91,14 @@
 // most reads touch one policy cache line. The window's share is of the
 // live bytes (dead records waiting for the tail do not count), starts at
 // 1% and is tuned by hill climbing on the hit ratio measured from the
-// striped hit/miss counters, so reads pay nothing for it.
+// striped hit/miss counters, so reads pay nothing for it. A judge
+// (eviction.Judge) audits a sample of the duels: it remembers each loser
+// in a small ghost table and marks each winner's record, and when the hand
+// next meets the winner it compares how often losers came back with how
+// often winners were used. Where frequency misjudges the workload (rejected
+// candidates return, kept victims are dead: recency-skewed traces) it adds
+// a bias to the candidate's estimate, up to admitting every candidate; where
+// the duels go right the bias decays to zero, plain TinyLFU.
 //
 // The index caps a shard at 4/5 load, and an entry is never stored more
 // than maxDist slots from its home, so probes stay short even for hostile

@@ -79,13 +79,13 @@ func newEngine(cfg Config, hashHook func([]byte) uint64) (*engine, error) {
 	// full hit-ratio replay's mean from 54.26 to 54.00, so the estimate
 	// stays.
 	capacity := int(cfg.MaxBytes / int64(hdrSize+cfg.avgEntrySize()+4+8*maxLoadDen/maxLoadNum))
-	if capacity > 64 && int64(policySize(capacity)) > cfg.MaxBytes/4 {
+	if capacity > 64 && int64(filterSize(capacity)) > cfg.MaxBytes/4 {
 		// Tiny budgets with tiny entries: keep the policy a minority of
 		// the budget, at the largest capacity that does. (Not by halving:
 		// the entries a budget holds must grow smoothly with the budget,
 		// not jump where the policy halves.)
 		capacity = 64 + sort.Search(capacity-64, func(c int) bool {
-			return int64(policySize(64+c+1)) > cfg.MaxBytes/4
+			return int64(filterSize(64+c+1)) > cfg.MaxBytes/4
 		})
 	}
 	overhead := int64(engineOverhead+n*perShardOverhead) + int64(policySize(capacity))

@@ -14,6 +14,9 @@ package larder
 //	bit  51     window: the record is in the admission window, not main
 //	bits 52-53  credits: laps the CLOCK hand lets the record survive
 //	            without a new reference (see shard.evictOne)
+//	bit  54     kept: a victim that won a sampled duel (eviction.Judge)
+//	bit  55     admitted: a candidate that won a sampled duel; the hand
+//	            reports whether either was used when it next meets it
 //	bits 56-63  recordMagic, so a zeroed or reused word is rarely taken
 //	            for a header (validation against the tail is what makes a
 //	            read correct; the magic only catches garbage early)
@@ -31,6 +34,9 @@ const (
 	hdrWindow   = 1 << 51
 	hdrCredits  = 3 << 52
 	creditShift = 52
+	hdrKept     = 1 << 54
+	hdrAdmitted = 1 << 55
+	hdrDuelWon  = hdrKept | hdrAdmitted
 	// maxCredits bounds the laps a main record survives unreferenced.
 	maxCredits   = 3
 	hdrMagicMask = 0xff << 56

@@ -418,6 +418,9 @@ func (s *shard) set(e *engine, h uint64, key, value []byte, expiry int64, flags 
 // setLocked is set with s.mu held and the shard open.
 func (s *shard) setLocked(e *engine, h uint64, key, value []byte, expiry int64, flags uint64, ifAbsent bool) bool {
 	_, _, oldOff, found := s.find(e, h, key)
+	if !found {
+		e.pol.judge.Inserted(h, judgePos(s.tail.Load())) // a duel's loser coming back?
+	}
 	flags |= hdrWindow
 	if found {
 		old := header(s.r.Load64(s.phys(oldOff)))
@@ -618,6 +621,10 @@ func (s *shard) evictOne(e *engine, declinable bool, in uint64) (declined bool) 
 		if invariants.Enabled && !ok {
 			panic("larder: live record without a slot")
 		}
+		if hdr&hdrDuelWon != 0 {
+			s.judged(e, p, hdr, sl.ref())
+			hdr &^= hdrDuelWon
+		}
 		expired := s.expired(e, p, hdr)
 		quota := s.windowQuota(e)
 		if hdr.window() && !expired {
@@ -661,11 +668,16 @@ func (s *shard) evictOne(e *engine, declinable bool, in uint64) (declined bool) 
 					s.drop(e, ch, cand)
 					s.rejections++
 					i, _, _ = s.findPos(e, h, t) // the drop may have shifted the victim's slot
-					if s.reinsert(e, i, t, size, false) {
+					if at := s.head.Load(); s.reinsert(e, i, t, size, false) {
+						// The kept victim is judged when the hand reaches
+						// its copy at at; the rejected candidate's ghost
+						// lasts until then.
+						s.duel(e, eviction.Rejected, h, at, ch)
 						return
 					}
 				} else {
 					s.promote(cand)
+					s.duel(e, eviction.Admitted, ch, cand, h)
 				}
 			} else if declinable && !e.pol.admit(in, h) {
 				// No window record to weigh against the victim (a shard
@@ -697,6 +709,43 @@ func (s *shard) evictOne(e *engine, declinable bool, in uint64) (declined bool) 
 	}
 	return false
 }
+
+// duel hands the judge a duel of the given kind: the winner (hash w, its
+// record at logical offset at) stays, the loser (hash l) has left. The
+// winner, if sampled, is marked so the hand reports on it when it reaches
+// at; the loser, if sampled, becomes a ghost until then. (A winner
+// overwritten or deleted before that loses its mark: one sample fewer.) Preconditions: s.mu held.
+func (s *shard) duel(e *engine, kind eviction.Duel, w, at, l uint64) {
+	j := e.pol.judge
+	j.Lost(l, kind, judgePos(at))
+	if j.Sampled(w) {
+		mark := uint64(hdrKept)
+		if kind == eviction.Admitted {
+			mark = hdrAdmitted
+		}
+		// Readers load this word concurrently, but only the writer looks
+		// at the marks (as with promote's window bit).
+		p := s.phys(at)
+		s.r.Put64(p, s.r.Load64(p)|mark)
+	}
+}
+
+// judged reports a marked duel winner, met by the hand at physical offset
+// p with header hdr, to the judge, and clears its marks. Preconditions:
+// s.mu held.
+func (s *shard) judged(e *engine, p int, hdr header, referenced bool) {
+	kind := eviction.Rejected // the record is a kept victim
+	if hdr&hdrAdmitted != 0 {
+		kind = eviction.Admitted
+	}
+	e.pol.judge.Won(kind, referenced)
+	s.r.Put64(p, uint64(hdr&^hdrDuelWon))
+}
+
+// judgePos converts a logical ring offset into the judge's position unit,
+// 64 bytes: the judge keeps 32 bits of it, so deadlines stay comparable in
+// shards up to 128 GiB (a larger shard only blurs the statistics).
+func judgePos(off uint64) uint64 { return off >> 6 }
 
 // nextCandidate advances the window hand to the oldest live window record
 // not used since it entered the window, and returns its offset and key

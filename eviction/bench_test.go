@@ -134,7 +134,7 @@ func BenchmarkTinyLFU(b *testing.B) {
 		b.RunParallel(func(pb *testing.PB) {
 			x := seeds.Add(1) << 40
 			for pb.Next() {
-				_ = f.Admit(nextKey(&x), nextKey(&x))
+				_ = f.Admit(nextKey(&x), nextKey(&x), 0)
 			}
 		})
 	})

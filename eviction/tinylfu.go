@@ -134,16 +134,21 @@ func (t *TinyLFU) Estimate(h uint64) int {
 // among rarely seen keys one more sighting is real evidence. The rule is
 // a principle, not a fit: thresholds 3 to 5 gave the same picture.
 //
+// bias (from a Judge; 0 is plain TinyLFU) is added to the candidate's
+// estimate before the comparison: a workload whose rejected candidates
+// come back sooner than kept victims are used gets its newcomers in on a
+// smaller lead, or none.
+//
 // Otherwise a warm candidate (estimate ≥ WarmThreshold) is still admitted
 // with probability 1/128. Without this an attacker who can make a victim
 // look frequent — by flooding keys that collide with it in the sketch —
 // could pin it and keep every new key out; the small random chance lets
 // genuinely popular candidates in eventually, while cold ones (the common
 // case of one-hit wonders) are never admitted over a warmer victim.
-func (t *TinyLFU) Admit(candidate, victim uint64) bool {
+func (t *TinyLFU) Admit(candidate, victim uint64, bias float64) bool {
 	c := t.Estimate(candidate)
 	v := t.Estimate(victim)
-	if c > v+1 || (c == v+1 && v < ClearLeadFrom) {
+	if cb, vf := float64(c)+bias, float64(v); cb > vf+1 || (cb > vf && v < ClearLeadFrom) {
 		return true
 	}
 	if c < WarmThreshold {

@@ -115,19 +115,19 @@ func TestTinyLFUAdmit(t *testing.T) {
 	cand, victim := uint64(100), uint64(200)
 
 	// Both unknown: equal, cold → rejected.
-	assert.False(t, f.Admit(cand, victim))
+	assert.False(t, f.Admit(cand, victim, 0))
 
 	recordN(f, cand, 3)
-	assert.True(t, f.Admit(cand, victim), "3 > 0")
-	assert.False(t, f.Admit(victim, cand), "0 < 3")
+	assert.True(t, f.Admit(cand, victim, 0), "3 > 0")
+	assert.False(t, f.Admit(victim, cand, 0), "0 < 3")
 
 	recordN(f, victim, 3)
-	assert.False(t, f.Admit(cand, victim), "cold tie rejected")
+	assert.False(t, f.Admit(cand, victim, 0), "cold tie rejected")
 
 	recordN(f, victim, 2)
-	assert.False(t, f.Admit(cand, victim), "3 < 5, cold")
+	assert.False(t, f.Admit(cand, victim, 0), "3 < 5, cold")
 	for range 10_000 {
-		require.False(t, f.Admit(cand, victim), "a cold candidate is never admitted at random")
+		require.False(t, f.Admit(cand, victim, 0), "a cold candidate is never admitted at random")
 	}
 }
 
@@ -142,7 +142,7 @@ func TestTinyLFUClearLead(t *testing.T) {
 	recordN(f, victim, ClearLeadFrom-1)
 	recordN(f, cand, ClearLeadFrom)
 	require.Equal(t, ClearLeadFrom-1, f.Estimate(victim))
-	assert.True(t, f.Admit(cand, victim), "a lead of one over a victim below ClearLeadFrom")
+	assert.True(t, f.Admit(cand, victim, 0), "a lead of one over a victim below ClearLeadFrom")
 
 	recordN(f, victim, 1) // victim at ClearLeadFrom, candidate too
 	recordN(f, cand, 1)   // candidate leads by one
@@ -150,10 +150,10 @@ func TestTinyLFUClearLead(t *testing.T) {
 	require.Equal(t, ClearLeadFrom+1, f.Estimate(cand))
 	require.Less(t, f.Estimate(cand), WarmThreshold, "the test needs a candidate below the random-admission threshold")
 	for range 1000 {
-		require.False(t, f.Admit(cand, victim), "a lead of one over an established victim")
+		require.False(t, f.Admit(cand, victim, 0), "a lead of one over an established victim")
 	}
 	recordN(f, cand, 1) // a lead of two
-	assert.True(t, f.Admit(cand, victim))
+	assert.True(t, f.Admit(cand, victim, 0))
 }
 
 func TestTinyLFURandomAdmission(t *testing.T) {
@@ -167,7 +167,7 @@ func TestTinyLFURandomAdmission(t *testing.T) {
 	const trials = 128 * 1000
 	admitted := 0
 	for range trials {
-		if f.Admit(cand, victim) {
+		if f.Admit(cand, victim, 0) {
 			admitted++
 		}
 	}
@@ -179,7 +179,7 @@ func TestTinyLFURandomAdmission(t *testing.T) {
 	f.random = nil
 	admitted = 0
 	for range trials {
-		if f.Admit(cand, victim) {
+		if f.Admit(cand, victim, 0) {
 			admitted++
 		}
 	}
@@ -198,7 +198,7 @@ func TestTinyLFUConcurrent(t *testing.T) {
 					h &= 0xf // hot set
 				}
 				f.Record(h)
-				_ = f.Admit(h, r.Uint64()&0xfff)
+				_ = f.Admit(h, r.Uint64()&0xfff, 0)
 				if w == 0 && i == 10000 {
 					f.Reset()
 				}
