@@ -139,7 +139,17 @@ func (j *Judge) Bytes() int { return len(j.ghosts)*8 + len(j.cursors)*4 + sizeOf
 func (j *Judge) Bias() float64 { return math.Float64frombits(j.bias.Load()) }
 
 // Sampled reports whether the key with hash h is one the Judge watches.
-func (j *Judge) Sampled(h uint64) bool { return spread(h)>>16&0xffff < j.thresh }
+func (j *Judge) Sampled(h uint64) bool {
+	_, ok := j.sample(h)
+	return ok
+}
+
+// sample returns the spread hash of h and whether h is sampled: its bits
+// 16-31 fall below thresh.
+func (j *Judge) sample(h uint64) (s uint64, ok bool) {
+	s = spread(h)
+	return s, s>>16&0xffff < j.thresh
+}
 
 // A ghost entry packs, from the top: a fingerprint (bits 34-63 of the
 // spread hash), the duel kind (bit 33), a 1 so the entry is never 0 (bit
@@ -163,10 +173,10 @@ func (j *Judge) bucket(s uint64) uint64 { return (s & 0xffff * j.buckets >> 16) 
 // units) and only their low 32 bits are kept, so a deadline must lie
 // within 2^31 units of the positions Inserted is called with.
 func (j *Judge) Lost(h uint64, kind Duel, deadline uint64) {
-	if !j.Sampled(h) {
+	s, ok := j.sample(h)
+	if !ok {
 		return
 	}
-	s := spread(h)
 	b := j.bucket(s)
 	// Each bucket is a FIFO, so the table as a whole keeps about the last
 	// len(ghosts) sampled losers, a capacity's worth of departures, as a
@@ -184,10 +194,10 @@ func (j *Judge) Lost(h uint64, kind Duel, deadline uint64) {
 // its shard's hand stood at pos. A loser that comes back before its
 // deadline counts as returned. Each ghost counts once.
 func (j *Judge) Inserted(h, pos uint64) {
-	if !j.Sampled(h) {
+	s, ok := j.sample(h)
+	if !ok {
 		return
 	}
-	s := spread(h)
 	key := ghostKey(s)
 	b := j.bucket(s)
 	for k := b; k < b+judgeWays; k++ {
