@@ -585,8 +585,10 @@ func (s *shard) setTail(t uint64) { s.tail.StoreFenced(t) }
 // evictOne advances the tail past one record, the W-TinyLFU way:
 //
 //   - a dead or expired record is dropped;
-//   - a window record (rare at the tail: the window is young) is copied
-//     to the head, still in the window;
+//   - a window record (rare at the tail: the window is young) read since
+//     it entered is copied to the head, still in the window, while the
+//     window is within its share; otherwise it moves to main and is
+//     treated as a main record;
 //   - a main record whose reference bit is set, or that still has
 //     credits, gets a second chance (copied to the head, bit cleared; the
 //     reference earns a credit, up to maxCredits, a lap without one
@@ -600,6 +602,10 @@ func (s *shard) setTail(t uint64) { s.tail.StoreFenced(t) }
 //     share). With the window over its quota but holding no live record
 //     (a dry window), a declinable newcomer (hash in) duels the victim
 //     itself; if it loses, evictOne changes nothing and reports declined.
+//
+// A sample of the duels is reported to the policy's judge (shard.duel),
+// and a record marked as a duel's winner is reported again when the hand
+// meets it (shard.judged).
 //
 // Preconditions: s.mu held; the ring is not empty.
 func (s *shard) evictOne(e *engine, declinable bool, in uint64) (declined bool) {

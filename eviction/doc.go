@@ -1,10 +1,12 @@
 // Package eviction provides the pieces of larder's W-TinyLFU admission
 // policy: a frequency Sketch, a Doorkeeper in front of it, the TinyLFU
-// filter that combines them, and a hill Climber that tunes the size of the
-// admission window. The engine owns the window and main regions and their
-// eviction order; this package only answers "how often was this hash seen
-// lately?", "should this candidate replace that victim?" and "how big
-// should the window be?". All structures work on a 64-bit hash that the
+// filter that combines them, a hill Climber that tunes the size of the
+// admission window, and a Judge that audits the filter's duels and biases
+// it where frequency misjudges the workload. The engine owns the window
+// and main regions and their eviction order; this package only answers
+// "how often was this hash seen lately?", "should this candidate replace
+// that victim?", "how big should the window be?" and "did the last duels
+// keep the right keys?". All structures work on a 64-bit hash that the
 // engine has already computed, and all are safe for lock-free concurrent
 // use, because the cache's read path takes no lock.
 //
