@@ -22,6 +22,11 @@ const (
 	// taken to mean the workload changed: the step is reset to climbStep.
 	climbRestart = 0.05
 
+	// climbNoiseZ is how many standard errors of sampling noise a fall in
+	// the hit rate must exceed to turn the climber back from a bound (see
+	// climb).
+	climbNoiseZ = 2.0
+
 	// climbMaxSample bounds the sample period so that request counts fit
 	// the 32-bit halves of the packed counters.
 	climbMaxSample = 1 << 30
@@ -34,9 +39,11 @@ const (
 // by hill climbing on the hit rate. Each sample period of 10·capacity
 // requests it compares the hit rate with the previous period's: if the
 // rate did not fall it keeps moving the window in the same direction,
-// otherwise it reverses. The step decays by 2% per period so the window
-// settles near an optimum, and jumps back to 6.25% when the hit rate
-// changes by 5 points or more (the workload changed, so search again).
+// otherwise it reverses (after a period pressed against a bound, only a
+// fall beyond sampling noise reverses it). The step decays by 2% per
+// period so the window settles near an optimum, and jumps back to 6.25%
+// when the hit rate changes by 5 points or more (the workload changed, so
+// search again).
 //
 // Record is safe for concurrent use by any number of goroutines and costs
 // one atomic add on one of 16 padded stripes (picked at random), plus, once
@@ -55,6 +62,7 @@ type Climber struct {
 	// State owned by the goroutine holding adjusting.
 	step     float64 // signed: the direction and size of the next move
 	prevRate float64
+	moved    bool // the last move changed the window (it was not pressed against a bound)
 	havePrev bool
 	samples  int    // completed sample periods
 	restarts int    // step restarts after a sharp change
@@ -136,11 +144,25 @@ func (c *Climber) adjust() {
 	// while others kept counting; its hit rate is still a valid sample.
 	t := c.total.n.Swap(0)
 	c.consumed += uint64(uint32(t))
-	c.climb(float64(t>>32) / float64(uint32(t)))
+	c.climb(float64(t>>32), float64(uint32(t)))
 }
 
-// climb moves the window given the hit rate of the period just ended.
-func (c *Climber) climb(rate float64) {
+// climb moves the window given the hits among the requests of the period
+// just ended.
+//
+// A fall in the hit rate turns the climber back, as in Caffeine, except
+// after a period in which the window did not move (it was pressed against
+// a bound): then the fall cannot be the last move's doing, and only one
+// beyond the sampling noise (climbNoiseZ standard errors of the difference
+// of two periods' rates) is taken as a sign that the workload changed.
+// Without that, a window at its bound on a workload whose best window is
+// the bound — a loop slightly larger than the cache, where every window
+// but the smallest loses hits — was sent a full step inwards whenever two
+// periods differed by a request or two, and the next period paid for it:
+// on a loop of 1,011 keys in a 1,000-entry cache, one period in ten or
+// twenty ran at a window of 7%, 6 points down.
+func (c *Climber) climb(hits, requests float64) {
+	rate := hits / requests
 	c.samples++
 	if !c.havePrev {
 		c.havePrev = true
@@ -151,7 +173,11 @@ func (c *Climber) climb(rate float64) {
 	delta := rate - c.prevRate
 	c.prevRate = rate
 	amount := c.step
-	if delta < 0 {
+	fell := delta < 0
+	if !c.moved {
+		fell = delta < -climbNoise(rate, requests)
+	}
+	if fell {
 		amount = -amount // the last move made things worse: go back
 	}
 	c.move(amount)
@@ -163,7 +189,16 @@ func (c *Climber) climb(rate float64) {
 	}
 }
 
+// climbNoise is climbNoiseZ standard errors of the difference between the
+// hit rates of two periods of n requests each, taking the rate to be p in
+// both: sqrt(2p(1-p)/n).
+func climbNoise(p, n float64) float64 {
+	return climbNoiseZ * math.Sqrt(2*p*(1-p)/n)
+}
+
 func (c *Climber) move(amount float64) {
-	f := clampFrac(c.WindowFrac() + amount)
+	old := c.WindowFrac()
+	f := clampFrac(old + amount)
+	c.moved = f != old
 	c.frac.Store(math.Float64bits(f))
 }

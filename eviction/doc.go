@@ -93,7 +93,8 @@
 // want a large window, frequency-biased ones a small one. The Climber
 // measures the hit rate over sample periods of 10·capacity requests and
 // moves the window fraction by a step in the direction that last improved
-// the hit rate, reversing when it got worse. The step decays by 2% per
+// the hit rate, reversing when it got worse (when the window sat at a
+// bound, only a fall beyond sampling noise counts). The step decays by 2% per
 // period, so the fraction settles near the optimum, and is reset to its
 // initial size when the hit rate jumps by five points, which signals a
 // changed workload. Hits and requests are counted in striped packed
