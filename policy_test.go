@@ -2,8 +2,11 @@ package larder
 
 import (
 	"encoding/binary"
+	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/larder-cache/larder/eviction"
 
 	"github.com/stretchr/testify/require"
 )
@@ -193,4 +196,40 @@ func TestRecencyWorkloadNearLRU(t *testing.T) {
 	t.Logf("capacity %d: larder %.2f%%, LRU %.2f%%, admission bias %.2f", capacity,
 		100*float64(hits)/float64(len(keys)), 100*float64(lru)/float64(len(keys)), c.e.pol.judge.Bias())
 	require.GreaterOrEqual(t, float64(hits), 0.85*float64(lru))
+}
+
+// TestWindowGrowsIntoBusyMain checks that a larger window share is
+// realized even when every main record is in use: on a loop over 1% more
+// keys than the cache holds, no main record is ever idle, so the window could
+// only grow if the hand moves in-use main records into it (as Caffeine's
+// window takes entries from main). Without that the window stayed at its
+// starting size whatever the climber asked for, and the climber, seeing
+// no cost, wandered.
+func TestWindowGrowsIntoBusyMain(t *testing.T) {
+	c := newTestCache(t, Config{MaxBytes: 128 << 10, Shards: 1}, nil)
+	s := &c.e.shards[0]
+	capacity := int(s.maxCount)
+	key := make([]byte, 8)
+	val := make([]byte, 16)
+	// Ten laps with the smallest share fill the cache; then the share
+	// rises.
+	const want = 0.3
+	for lap := 0; lap < 30; lap++ {
+		share := want
+		if lap < 10 {
+			share = eviction.MinWindowFrac
+		}
+		for k := 0; k < capacity+capacity/100; k++ {
+			// Pin the share before each request (adapt would otherwise
+			// publish the climber's).
+			c.e.pol.window.Store(math.Float64bits(share))
+			binary.BigEndian.PutUint64(key, uint64(k))
+			if _, ok := c.Get(key); !ok {
+				require.NoError(t, c.Set(key, val))
+			}
+		}
+	}
+	got := float64(s.windowBytes) / float64(s.liveBytes)
+	t.Logf("window %.3f of live bytes, share %.2f", got, want)
+	require.InDelta(t, want, got, 0.02)
 }

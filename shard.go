@@ -592,7 +592,8 @@ func (s *shard) setTail(t uint64) { s.tail.StoreFenced(t) }
 //   - a main record whose reference bit is set, or that still has
 //     credits, gets a second chance (copied to the head, bit cleared; the
 //     reference earns a credit, up to maxCredits, a lap without one
-//     spends one);
+//     spends one); while the window is below its share, the copy joins
+//     the window (this is how the window grows when main is all in use);
 //   - otherwise the main record is the victim. If the window is over its
 //     quota, its oldest record is the candidate and TinyLFU picks which
 //     of the two leaves: a winning candidate is promoted to main in place
@@ -665,7 +666,16 @@ func (s *shard) evictOne(e *engine, declinable bool, in uint64) (declined bool) 
 			if sl.ref() {
 				c = min(hdr.credits()+1, maxCredits)
 			}
-			if s.reinsertCredits(e, i, t, size, false, c) {
+			// A window below its share takes the record in, as Caffeine's
+			// window grows by taking entries from main: otherwise only new
+			// keys can grow it, and where main is all in use (a loop a
+			// little larger than the cache) a larger share is never
+			// realized, so the climber sees no cost in asking for one.
+			toWindow := s.windowBytes+int64(size) <= quota
+			if s.reinsertCredits(e, i, t, size, false, c, toWindow) {
+				if toWindow {
+					s.windowBytes += int64(size)
+				}
 				return
 			}
 		case s.windowBytes+s.incoming > quota:
@@ -949,12 +959,13 @@ func (s *shard) fitsAtHead(h, n, tail uint64) bool {
 // nothing, when the head has no room without evicting (then the record is
 // evicted instead). Preconditions: s.mu held; t is the tail.
 func (s *shard) reinsert(e *engine, i, t, size uint64, ref bool) bool {
-	return s.reinsertCredits(e, i, t, size, ref, -1)
+	return s.reinsertCredits(e, i, t, size, ref, -1, false)
 }
 
 // reinsertCredits is reinsert that also sets the copy's credits to c
-// (c < 0 keeps them).
-func (s *shard) reinsertCredits(e *engine, i, t, size uint64, ref bool, c int) bool {
+// (c < 0 keeps them) and, if toWindow, flags the copy as a window record
+// (the caller counts its bytes in the window).
+func (s *shard) reinsertCredits(e *engine, i, t, size uint64, ref bool, c int, toWindow bool) bool {
 	h := s.head.Load()
 	if !s.fitsAtHead(h, size, t+size) { // the tail moves past the old copy first
 		return false
@@ -964,11 +975,18 @@ func (s *shard) reinsertCredits(e *engine, i, t, size uint64, ref bool, c int) b
 	// still hold the old position fail validation and retry.
 	s.setTail(t + size)
 	s.r.Move(s.phys(h), s.phys(t), int(size))
-	if c >= 0 {
+	if c >= 0 || toWindow {
 		// The copy is not published yet (its slot still names the old
 		// position, now behind the tail): no reader trusts these bytes.
 		p := s.phys(h)
-		s.r.Put64(p, uint64(header(s.r.Load64(p)).withCredits(c)))
+		hdr := header(s.r.Load64(p))
+		if c >= 0 {
+			hdr = hdr.withCredits(c)
+		}
+		if toWindow {
+			hdr |= hdrWindow
+		}
+		s.r.Put64(p, uint64(hdr))
 	}
 	s.head.StoreRelease(h + size)
 	sl = sl.movedTo(h)
