@@ -91,7 +91,10 @@
 // most reads touch one policy cache line. The window's share is of the
 // live bytes (dead records waiting for the tail do not count), starts at
 // 1% and is tuned by hill climbing on the hit ratio measured from the
-// striped hit/miss counters, so reads pay nothing for it. A judge
+// striped hit/miss counters, so reads pay nothing for it. A window below
+// its share grows by taking in the main records the hand gives a second
+// chance (as Caffeine's window takes entries from main), so a larger share
+// is realized even when every main record is in use. A judge
 // (eviction.Judge) audits a sample of the duels: it remembers each loser
 // in a small ghost table and marks each winner's record, and when the hand
 // next meets the winner it compares how often losers came back with how
