@@ -673,9 +673,6 @@ func (s *shard) evictOne(e *engine, declinable bool, in uint64) (declined bool) 
 			// realized, so the climber sees no cost in asking for one.
 			toWindow := s.windowBytes+int64(size) <= quota
 			if s.reinsertCredits(e, i, t, size, false, c, toWindow) {
-				if toWindow {
-					s.windowBytes += int64(size)
-				}
 				return
 			}
 		case s.windowBytes+s.incoming > quota:
@@ -963,8 +960,8 @@ func (s *shard) reinsert(e *engine, i, t, size uint64, ref bool) bool {
 }
 
 // reinsertCredits is reinsert that also sets the copy's credits to c
-// (c < 0 keeps them) and, if toWindow, flags the copy as a window record
-// (the caller counts its bytes in the window).
+// (c < 0 keeps them) and, if toWindow, moves the record, which must be a
+// main record, into the window.
 func (s *shard) reinsertCredits(e *engine, i, t, size uint64, ref bool, c int, toWindow bool) bool {
 	h := s.head.Load()
 	if !s.fitsAtHead(h, size, t+size) { // the tail moves past the old copy first
@@ -985,6 +982,7 @@ func (s *shard) reinsertCredits(e *engine, i, t, size uint64, ref bool, c int, t
 		}
 		if toWindow {
 			hdr |= hdrWindow
+			s.windowBytes += int64(size)
 		}
 		s.r.Put64(p, uint64(hdr))
 	}
