@@ -727,7 +727,8 @@ func (s *shard) evictOne(e *engine, declinable bool, in uint64) (declined bool) 
 // record at logical offset at) stays, the loser (hash l) has left. The
 // winner, if sampled, is marked so the hand reports on it when it reaches
 // at; the loser, if sampled, becomes a ghost until then. (A winner
-// overwritten or deleted before that loses its mark: one sample fewer.) Preconditions: s.mu held.
+// overwritten or deleted before that loses its mark: one sample fewer.)
+// Preconditions: s.mu held.
 func (s *shard) duel(e *engine, kind eviction.Duel, w, at, l uint64) {
 	j := e.pol.judge
 	j.Lost(l, kind, judgePos(at))
