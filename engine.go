@@ -333,6 +333,9 @@ func (e *engine) clear() error {
 			return err
 		}
 	}
+	// The cache refills: until it evicts again, its hit rate says nothing
+	// about the window's size (see policy.adapt).
+	e.pol.evicting.Store(false)
 	return nil
 }
 

@@ -233,3 +233,81 @@ func TestWindowGrowsIntoBusyMain(t *testing.T) {
 	t.Logf("window %.3f of live bytes, share %.2f", got, want)
 	require.InDelta(t, want, got, 0.02)
 }
+
+// TestClimberWaitsForEviction checks that the window's hill climber sees
+// no requests until the cache first evicts: while it fills, the window's
+// size changes nothing, and a first sample taken then (compulsory misses)
+// made the second look better whatever the first move was.
+func TestClimberWaitsForEviction(t *testing.T) {
+	c := newTestCache(t, Config{MaxBytes: 128 << 10, Shards: 1}, nil)
+	s := &c.e.shards[0]
+	capacity := int(s.maxCount)
+	key := make([]byte, 8)
+	val := make([]byte, 16)
+	get := func(k int) bool {
+		binary.BigEndian.PutUint64(key, uint64(k))
+		_, ok := c.Get(key)
+		return ok
+	}
+	set := func(k int) {
+		binary.BigEndian.PutUint64(key, uint64(k))
+		require.NoError(t, c.Set(key, val))
+	}
+	// Half full, then many sample periods' worth of lookups.
+	for k := range capacity / 2 {
+		set(k)
+	}
+	for i := range 40 * capacity {
+		require.True(t, get(i%(capacity/2)))
+		if i%capacity == 0 {
+			c.e.pol.adapt(c.e)
+		}
+	}
+	require.Zero(t, c.Stats().Evictions)
+	require.Equal(t, initialWindow, c.e.pol.windowFrac(), "the climber moved before the cache was full")
+
+	// Once the cache evicts, lookups reach the climber: its first sample
+	// makes its first move.
+	for i := range 40 * capacity {
+		if k := i % (2 * capacity); !get(k) {
+			set(k)
+		}
+		if i%capacity == 0 {
+			c.e.pol.adapt(c.e)
+		}
+	}
+	require.NotZero(t, c.Stats().Evictions)
+	require.NotEqual(t, initialWindow, c.e.pol.windowFrac(), "the climber never moved after the cache filled")
+}
+
+// TestLoopSlightlyLargerThanCache replays a loop over 1% more keys than
+// the cache holds, whose best window is none at all: every key is as
+// frequent as every other, so TinyLFU keeps main's keys and only keys
+// passing through the window miss. The climber must find the smallest
+// window and stay there, so that nearly the whole cache hits lap after
+// lap. (With a smallest window of 1% of the cache, a lap of 1,010 keys
+// in 1,000 entries hit 990 at best; at one record, 999.)
+func TestLoopSlightlyLargerThanCache(t *testing.T) {
+	c := newTestCache(t, Config{MaxBytes: 128 << 10, Shards: 1}, nil)
+	capacity := int(c.e.shards[0].maxCount)
+	key := make([]byte, 8)
+	val := make([]byte, 16)
+	n := capacity + capacity/100
+	var hits int
+	for lap := range 150 {
+		if lap == 100 {
+			hits = 0 // the last 50 laps
+		}
+		for k := range n {
+			binary.BigEndian.PutUint64(key, uint64(k))
+			if _, ok := c.Get(key); ok {
+				hits++
+			} else {
+				require.NoError(t, c.Set(key, val))
+			}
+		}
+	}
+	perLap := float64(hits) / 50
+	t.Logf("capacity %d, loop of %d: %.1f hits per lap, window %.3f", capacity, n, perLap, c.e.pol.windowFrac())
+	require.GreaterOrEqual(t, perLap, 0.995*float64(capacity))
+}
