@@ -32,8 +32,8 @@ type policy struct {
 	// atomic: writers of all shards read it without a lock; adapt stores.
 	window atomic.Uint64
 
-	// evicting is set by the first shard to evict a live record for room,
-	// and cleared by Clear. Why atomic: shards set it under their own
+	// evicting is set by the first shard whose hand, making room, meets a
+	// live record (the cache is full), and cleared by Clear. Why atomic: shards set it under their own
 	// locks and adapt reads it under mu. (Shards load before they store,
 	// so a cache that is full shares a read-only line.)
 	evicting atomic.Bool

@@ -234,11 +234,12 @@ func TestWindowGrowsIntoBusyMain(t *testing.T) {
 	require.InDelta(t, want, got, 0.02)
 }
 
-// TestClimberWaitsForEviction checks that the window's hill climber sees
-// no requests until the cache first evicts: while it fills, the window's
-// size changes nothing, and a first sample taken then (compulsory misses)
-// made the second look better whatever the first move was.
-func TestClimberWaitsForEviction(t *testing.T) {
+// TestClimberWaitsForFullCache checks that the window's hill climber sees
+// no requests until the cache is full (making room first meets a live
+// record): while it fills, the window's size changes nothing, and a first
+// sample taken then (compulsory misses) made the second look better
+// whatever the first move was. Clear starts the wait again.
+func TestClimberWaitsForFullCache(t *testing.T) {
 	c := newTestCache(t, Config{MaxBytes: 128 << 10, Shards: 1}, nil)
 	s := &c.e.shards[0]
 	capacity := int(s.maxCount)
@@ -278,6 +279,9 @@ func TestClimberWaitsForEviction(t *testing.T) {
 	}
 	require.NotZero(t, c.Stats().Evictions)
 	require.NotEqual(t, initialWindow, c.e.pol.windowFrac(), "the climber never moved after the cache filled")
+
+	require.NoError(t, c.Clear())
+	require.False(t, c.e.pol.evicting.Load(), "Clear left the climber running on an empty cache")
 }
 
 // TestLoopSlightlyLargerThanCache replays a loop over 1% more keys than

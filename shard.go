@@ -633,6 +633,12 @@ func (s *shard) evictOne(e *engine, declinable bool, in uint64) (declined bool) 
 			hdr &^= hdrDuelWon
 		}
 		expired := s.expired(e, p, hdr)
+		if !expired && !e.pol.evicting.Load() {
+			// Making room has reached a live record: the cache is full,
+			// whatever this record's fate (evicted, kept by a duel or by
+			// its credits), and the window's size now matters.
+			e.pol.evicting.Store(true)
+		}
 		quota := s.windowQuota(e)
 		if hdr.window() && !expired {
 			// A window record read since it entered (or last moved) gets
@@ -708,9 +714,6 @@ func (s *shard) evictOne(e *engine, declinable bool, in uint64) (declined bool) 
 			s.expirations++
 		} else {
 			s.evictions++
-			if !e.pol.evicting.Load() {
-				e.pol.evicting.Store(true)
-			}
 		}
 		if hdr.window() {
 			s.windowBytes -= int64(size)
