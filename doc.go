@@ -90,7 +90,7 @@
 // key writes nothing and a key already counted skips the doorkeeper, so
 // most reads touch one policy cache line. The window's share is of the
 // live bytes (dead records waiting for the tail do not count), starts at
-// 1% and, once the cache first evicts, is tuned by hill climbing on the
+// 1% and, once the cache is full, is tuned by hill climbing on the
 // hit ratio measured from the striped hit/miss counters, so reads pay
 // nothing for it; it can shrink to a single record. A window below
 // its share grows by taking in the main records the hand gives a second

@@ -99,5 +99,8 @@
 // initial size when the hit rate jumps by five points, which signals a
 // changed workload. Hits and requests are counted in striped packed
 // counters so readers can record lock-free; the Record call that completes
-// a period does the adjustment.
+// a period does the adjustment. The fraction ranges from 0 (the engine
+// keeps at least one record's worth) to 80%; the engine feeds the Climber
+// only once the cache is full, since the window's size changes nothing
+// while it fills.
 package eviction
