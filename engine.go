@@ -333,7 +333,7 @@ func (e *engine) clear() error {
 			return err
 		}
 	}
-	// The cache refills: until it evicts again, its hit rate says nothing
+	// The cache refills: until it is full again, its hit rate says nothing
 	// about the window's size (see policy.adapt).
 	e.pol.evicting.Store(false)
 	return nil

@@ -33,9 +33,10 @@ type policy struct {
 	window atomic.Uint64
 
 	// evicting is set by the first shard whose hand, making room, meets a
-	// live record (the cache is full), and cleared by Clear. Why atomic: shards set it under their own
-	// locks and adapt reads it under mu. (Shards load before they store,
-	// so a cache that is full shares a read-only line.)
+	// live record (the cache is full), and cleared by Clear. Why atomic:
+	// shards set it under their own locks and adapt reads it under mu.
+	// (Shards load before they store, so a cache that is full shares a
+	// read-only line.)
 	evicting atomic.Bool
 
 	mu         sync.Mutex // serializes adapt

@@ -267,7 +267,7 @@ func TestClimberWaitsForFullCache(t *testing.T) {
 	require.Zero(t, c.Stats().Evictions)
 	require.Equal(t, initialWindow, c.e.pol.windowFrac(), "the climber moved before the cache was full")
 
-	// Once the cache evicts, lookups reach the climber: its first sample
+	// Once the cache is full, lookups reach the climber: its first sample
 	// makes its first move.
 	for i := range 40 * capacity {
 		if k := i % (2 * capacity); !get(k) {

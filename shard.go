@@ -909,8 +909,8 @@ func (s *shard) sweep(e *engine) {
 // one average record: the climber may ask for no window at all, and a
 // window that cannot hold a record sends every new key to a duel the
 // moment it arrives (without the floor, sprite@100 lost 2.8 points in one
-// replay; a loop a little larger than the cache, which wants the smallest
-// window, loses one hit per lap to it). Preconditions: s.mu held.
+// replay; the floor costs a loop a little larger than the cache, which
+// wants no window at all, one hit per lap). Preconditions: s.mu held.
 func (s *shard) windowQuota(e *engine) int64 {
 	q := int64(e.pol.windowFrac() * float64(s.liveBytes))
 	if s.count > 0 {
