@@ -27,7 +27,7 @@ func main() {
 	quickN := flag.Int("quick-requests", 100_000, "prefix length for -quick")
 	parallel := flag.Int("parallel", 0, "replays run at once (default GOMAXPROCS)")
 	shards := flag.Int("larder-shards", 0, "larder Config.Shards (0: larder's default)")
-	repeats := flag.Int("repeats", 0, "runs per cell of caches whose results vary between runs (larder, otter, theine, ristretto); 0: 1..5 by trace length")
+	repeats := flag.Int("repeats", 0, "runs per cell of caches whose results vary between runs (larder, otter, theine, ristretto, freecache); 0: 2..5 by trace length")
 	tol := flag.Float64("tolerance", 0.02, "how close to n entries a byte-budget cache must be calibrated (fraction); farther is n/a")
 	avg := flag.Int("larder-avg-entry", 0, "larder Config.AvgEntrySize (0: larder's default)")
 	stall := flag.Duration("stall", 5*time.Minute, "give up on a replay that completes no request for this long (n/a \"hung\"); negative disables")
