@@ -38,12 +38,13 @@ type Options struct {
 	Parallel int
 	// Repeats is how many times caches whose results vary between runs
 	// (larder, otter, theine, ristretto: seeded hashing, random admission
-	// jitter, lossy buffers; freecache: wall-clock timestamps) replay each cell; the mean is reported. 0 picks enough
-	// runs for about 3M requests per cell, between 2 and 5: the short
-	// traces, where one run can be off by several points, get 5; P3 and
-	// w106 get 2 (with one, larder's P3@25000 and P3@400k moved by up to
-	// 1.2 and 1.8 points from run to run, enough to change which targets
-	// a table reports as met). With Quick, 0 means 1.
+	// jitter, lossy buffers; freecache: wall-clock timestamps) replay each
+	// cell; the mean is reported. 0 picks enough runs for about 3M
+	// requests per cell, between 2 and 5: the short traces, where one run
+	// can be off by several points, get 5; P3 and w106 get 2 (with one,
+	// larder's P3@25000 and P3@400k moved by up to 1.2 and 1.8 points from
+	// run to run, enough to change which targets a table reports as met).
+	// With Quick, 0 means 1.
 	Repeats int
 	// Tolerance is how far from n a byte-budget cache's entry count may be
 	// at its calibrated budget, as a fraction; 0 means 0.02 (±2%). Caches
