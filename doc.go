@@ -84,9 +84,7 @@
 // ring full of dead records can empty it), a new key meets the victim
 // itself and, if less frequent, is not stored at all. Main records earn
 // credits from references (generalized CLOCK, up to three laps), so only
-// records idle for several laps meet a candidate; where the judge (below)
-// finds frequency right, a quiet lap spends a credit only one time in
-// four, as Caffeine's protected segment outlasts a fast-circling hand. Dead, deleted and
+// records idle for several laps meet a candidate. Dead, deleted and
 // expired records are dropped whenever the hand passes them. Gets record
 // frequencies without a lock, reading the sketch's line first: a saturated
 // key writes nothing and a key already counted skips the doorkeeper, so

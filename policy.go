@@ -2,7 +2,6 @@ package larder
 
 import (
 	"math"
-	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 
@@ -120,12 +119,6 @@ func (p *policy) touch(h uint64) { p.filter.Touch(h) }
 // place of the main victim with hash victim.
 func (p *policy) admit(cand, victim uint64) bool {
 	return p.filter.Admit(cand, victim, p.judge.Bias())
-}
-
-// keepCredit reports whether a main record the hand meets unreferenced
-// keeps its credits for another lap; see eviction.KeepCredit.
-func (p *policy) keepCredit() bool {
-	return eviction.KeepCredit(p.judge.Trust(), rand.Uint64())
 }
 
 // windowFrac is the fraction of each shard's ring the window may hold.

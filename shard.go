@@ -592,7 +592,7 @@ func (s *shard) setTail(t uint64) { s.tail.StoreFenced(t) }
 //   - a main record whose reference bit is set, or that still has
 //     credits, gets a second chance (copied to the head, bit cleared; the
 //     reference earns a credit, up to maxCredits, a lap without one
-//     spends one, or may keep it: policy.keepCredit); while the window is below its share, the copy joins
+//     spends one); while the window is below its share, the copy joins
 //     the window (this is how the window grows when main is all in use);
 //   - otherwise the main record is the victim. If the window is over its
 //     quota, its oldest record is the candidate and TinyLFU picks which
@@ -662,20 +662,15 @@ func (s *shard) evictOne(e *engine, declinable bool, in uint64) (declined bool) 
 		case expired:
 		case s.clock.Decide(sl.ref() || hdr.credits() > 0) == eviction.Reinsert:
 			// Generalized CLOCK: a reference earns a credit (up to
-			// maxCredits), a lap without one spends a credit (or, where
-			// the judge trusts frequency, may not: policy.keepCredit).
-			// Records referenced lap after lap (a frequent working set)
-			// survive a few quiet laps without meeting a candidate; only
-			// records without credits (newly admitted, or idle for
-			// several laps) are victims, as only SLRU's probation segment
-			// is in Caffeine. The clock's bound on second chances still
-			// applies.
-			c := hdr.credits()
-			switch {
-			case sl.ref():
-				c = min(c+1, maxCredits)
-			case !e.pol.keepCredit():
-				c--
+			// maxCredits), a lap without one spends a credit. Records
+			// referenced lap after lap (a frequent working set) survive a
+			// few quiet laps without meeting a candidate; only records
+			// without credits (newly admitted, or idle for several laps)
+			// are victims, as only SLRU's probation segment is in
+			// Caffeine. The clock's bound on second chances still applies.
+			c := hdr.credits() - 1
+			if sl.ref() {
+				c = min(hdr.credits()+1, maxCredits)
 			}
 			// A window below its share takes the record in, as Caffeine's
 			// window grows by taking entries from main: otherwise only new

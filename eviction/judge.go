@@ -51,10 +51,6 @@ const (
 	// MaxAdmitBias is the largest bias: above any difference of 4-bit
 	// estimates, so every candidate is admitted.
 	MaxAdmitBias = 16
-	// trustSpan is the bias at which Trust reaches zero: by then a
-	// candidate is admitted over any victim within four estimates of it,
-	// so the Judge has all but overruled frequency.
-	trustSpan = 4
 )
 
 // Judge audits TinyLFU's duels and says how far to trust them: an
@@ -141,11 +137,6 @@ func (j *Judge) Bytes() int { return len(j.ghosts)*8 + len(j.cursors)*4 + sizeOf
 
 // Bias returns the current admission bias, in [0, MaxAdmitBias].
 func (j *Judge) Bias() float64 { return math.Float64frombits(j.bias.Load()) }
-
-// Trust returns how far the Judge's evidence backs frequency on this
-// workload, in [0, 1]: 1 with no bias (the duels go right, plain TinyLFU),
-// falling linearly to 0 at a bias of trustSpan and above.
-func (j *Judge) Trust() float64 { return max(0, 1-j.Bias()/trustSpan) }
 
 // Sampled reports whether the key with hash h is one the Judge watches.
 func (j *Judge) Sampled(h uint64) bool {

@@ -1,7 +1,6 @@
 package eviction
 
 import (
-	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -122,18 +121,6 @@ func TestJudgeVerdict(t *testing.T) {
 		feed(j, r, Rejected, 200, 0.3, 0.3)
 	}
 	assert.Less(t, j.Bias(), high/10)
-}
-
-// TestJudgeTrust checks that trust is full without a bias, falls linearly
-// with it and is zero from trustSpan on.
-func TestJudgeTrust(t *testing.T) {
-	j := NewJudge(1000)
-	for _, c := range []struct{ bias, trust float64 }{
-		{0, 1}, {1, 0.75}, {2, 0.5}, {trustSpan, 0}, {MaxAdmitBias, 0},
-	} {
-		j.bias.Store(math.Float64bits(c.bias))
-		assert.InDelta(t, c.trust, j.Trust(), 1e-12, "bias %v", c.bias)
-	}
 }
 
 func TestTinyLFUAdmitBias(t *testing.T) {
