@@ -19,16 +19,8 @@ func TestScanResistance(t *testing.T) {
 	capacity := int(c.e.shards[0].maxCount) * len(c.e.shards)
 	rng := rand.New(rand.NewPCG(42, 1))
 	z := rand.NewZipf(rng, 1.1, 1, uint64(capacity*20))
-	key := make([]byte, 8)
 	val := make([]byte, 16)
-	access := func(k uint64) bool {
-		binary.BigEndian.PutUint64(key, k)
-		if _, ok := c.Get(key); ok {
-			return true
-		}
-		require.NoError(t, c.Set(key, val))
-		return false
-	}
+	access := func(k uint64) bool { return getOrSet(t, c, k, val) }
 	window := func(n int) float64 {
 		hits := 0
 		for i := 0; i < n; i++ {
@@ -54,16 +46,9 @@ func TestScanResistance(t *testing.T) {
 func TestPolicyExactSequence(t *testing.T) {
 	c := newTestCache(t, Config{MaxBytes: MinMaxBytes, Shards: 1, AvgEntrySize: 8}, nil)
 	val := make([]byte, 8)
-	key := func(k int) []byte { return binary.BigEndian.AppendUint64(nil, uint64(k)) }
 	capacity := int(c.e.shards[0].maxCount)
 	var got []bool
-	access := func(k int) {
-		_, ok := c.Get(key(k))
-		if !ok {
-			require.NoError(t, c.Set(key(k), val))
-		}
-		got = append(got, ok)
-	}
+	access := func(k int) { got = append(got, getOrSet(t, c, uint64(k), val)) }
 	// 0 is read 20 times, then 5*capacity one-hit keys flow through,
 	// re-reading 0 after each: it must hit every time.
 	for i := 0; i < 20; i++ {
@@ -171,6 +156,18 @@ func lruHits(keys []uint64, capacity int) int {
 	return hits
 }
 
+// getOrSet is one request of a replay: it reads key k (8 bytes, big
+// endian) and, on a miss, stores val under it. It reports whether the
+// read hit.
+func getOrSet(t *testing.T, c *Cache, k uint64, val []byte) bool {
+	key := binary.BigEndian.AppendUint64(nil, k)
+	if _, ok := c.Get(key); ok {
+		return true
+	}
+	require.NoError(t, c.Set(key, val))
+	return false
+}
+
 // TestRecencyWorkloadNearLRU replays a recency-skewed trace: the judge
 // (eviction.Judge) must see that rejected candidates come back while kept
 // victims go unused and let newcomers in, so the cache comes close to LRU:
@@ -180,16 +177,12 @@ func lruHits(keys []uint64, capacity int) int {
 func TestRecencyWorkloadNearLRU(t *testing.T) {
 	c := newTestCache(t, Config{MaxBytes: 512 << 10, AvgEntrySize: 8}, nil)
 	keys := recencyTrace(200_000, 3, 1000, rand.New(rand.NewPCG(7, 8)))
-	key := make([]byte, 8)
 	val := make([]byte, 8)
 	hits := 0
 	for _, k := range keys {
-		binary.BigEndian.PutUint64(key, k)
-		if _, ok := c.Get(key); ok {
+		if getOrSet(t, c, k, val) {
 			hits++
-			continue
 		}
-		require.NoError(t, c.Set(key, val))
 	}
 	capacity := c.Len() // full by now
 	lru := lruHits(keys, capacity)
@@ -209,7 +202,6 @@ func TestWindowGrowsIntoBusyMain(t *testing.T) {
 	c := newTestCache(t, Config{MaxBytes: 128 << 10, Shards: 1}, nil)
 	s := &c.e.shards[0]
 	capacity := int(s.maxCount)
-	key := make([]byte, 8)
 	val := make([]byte, 16)
 	// Ten laps with the smallest share fill the cache; then the share
 	// rises.
@@ -223,10 +215,7 @@ func TestWindowGrowsIntoBusyMain(t *testing.T) {
 			// Pin the share before each request (adapt would otherwise
 			// publish the climber's).
 			c.e.pol.window.Store(math.Float64bits(share))
-			binary.BigEndian.PutUint64(key, uint64(k))
-			if _, ok := c.Get(key); !ok {
-				require.NoError(t, c.Set(key, val))
-			}
+			getOrSet(t, c, uint64(k), val)
 		}
 	}
 	got := float64(s.windowBytes) / float64(s.liveBytes)
@@ -243,23 +232,13 @@ func TestClimberWaitsForFullCache(t *testing.T) {
 	c := newTestCache(t, Config{MaxBytes: 128 << 10, Shards: 1}, nil)
 	s := &c.e.shards[0]
 	capacity := int(s.maxCount)
-	key := make([]byte, 8)
 	val := make([]byte, 16)
-	get := func(k int) bool {
-		binary.BigEndian.PutUint64(key, uint64(k))
-		_, ok := c.Get(key)
-		return ok
-	}
-	set := func(k int) {
-		binary.BigEndian.PutUint64(key, uint64(k))
-		require.NoError(t, c.Set(key, val))
-	}
-	// Half full, then many sample periods' worth of lookups.
+	// Half full, then many sample periods' worth of lookups, all hits.
 	for k := range capacity / 2 {
-		set(k)
+		getOrSet(t, c, uint64(k), val)
 	}
 	for i := range 40 * capacity {
-		require.True(t, get(i%(capacity/2)))
+		require.True(t, getOrSet(t, c, uint64(i%(capacity/2)), val))
 		if i%capacity == 0 {
 			c.e.pol.adapt(c.e)
 		}
@@ -270,9 +249,7 @@ func TestClimberWaitsForFullCache(t *testing.T) {
 	// Once the cache is full, lookups reach the climber: its first sample
 	// makes its first move.
 	for i := range 40 * capacity {
-		if k := i % (2 * capacity); !get(k) {
-			set(k)
-		}
+		getOrSet(t, c, uint64(i%(2*capacity)), val)
 		if i%capacity == 0 {
 			c.e.pol.adapt(c.e)
 		}
@@ -294,7 +271,6 @@ func TestClimberWaitsForFullCache(t *testing.T) {
 func TestLoopSlightlyLargerThanCache(t *testing.T) {
 	c := newTestCache(t, Config{MaxBytes: 128 << 10, Shards: 1}, nil)
 	capacity := int(c.e.shards[0].maxCount)
-	key := make([]byte, 8)
 	val := make([]byte, 16)
 	n := capacity + capacity/100
 	var hits int
@@ -303,11 +279,8 @@ func TestLoopSlightlyLargerThanCache(t *testing.T) {
 			hits = 0 // the last 50 laps
 		}
 		for k := range n {
-			binary.BigEndian.PutUint64(key, uint64(k))
-			if _, ok := c.Get(key); ok {
+			if getOrSet(t, c, uint64(k), val) {
 				hits++
-			} else {
-				require.NoError(t, c.Set(key, val))
 			}
 		}
 	}
