@@ -23,7 +23,9 @@ const (
 	// A ghost must outlive its winner's next meeting with the hand, at most
 	// a lap of the ring, and a lap sees at most about capacity duels, so
 	// with capacity > judgeGhosts the Judge samples judgeGhosts/capacity
-	// of the keys.
+	// of the keys. Larger tables (2^13 to 2^15 ghosts) did not raise the
+	// replay mean (-0.03 to -0.06 in one run each) and cost P3@25000
+	// 1.3-1.7 points: more confident verdicts are not better ones there.
 	judgeGhosts = 1024
 	// judgeMinGhosts is the smallest ghost table, for tiny caches.
 	judgeMinGhosts = 16
@@ -87,6 +89,23 @@ const (
 // frequency-skewed traces (OLTP −1.5 to −3 points), where the audit says
 // admission is right yet a mid-sized window is what the hit rate wants;
 // the audit answers "is the filter right?", so it tunes the filter.
+//
+// Why the horizon is a lap even while the cache is young: the first
+// verdict comes a lap after the cache fills, which on the largest caches
+// of short traces is a large part of the trace (Scarab at 125,000 entries fills
+// at 460,000 of its 1.25M requests and gets its first verdict near
+// 850,000; until then the filter runs unaudited, and a bias of 4 from the
+// start would have given 77.5% instead of 76.4%). Judging both sides of
+// early duels at an eighth of a lap, for the first two laps, brought the
+// verdicts forward and gained there (scarab@100k +0.4, @125k +0.6,
+// P3@400k +0.8) but lost 1.4-1.7 points on multi2 at 1,400-1,900 entries,
+// and the replay mean did not move (-0.01 over three interleaved rounds).
+// The comparison is not neutral at a short horizon: the candidate was
+// just seen and the victim has been idle for a lap, so recency alone
+// favours the candidate. Nor is a prior: starting at a bias of 4, 8 or 16
+// fixed scarab and cost the mean 0.9 (glimpse and multi2, which want the
+// filter, fell up to 19 and 5 points before verdicts brought the bias
+// down).
 //
 // Sampled, Lost, Inserted, Won and Bias are safe for concurrent use.
 // Verdict calls must be serialized.

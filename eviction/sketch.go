@@ -19,6 +19,8 @@ const (
 
 	// sampleFactor is the length of an aging period in recorded increments,
 	// as a multiple of the capacity (the TinyLFU paper's W = 10·C).
+	// Shorter periods forget too soon: 5·C and 3·C lowered the replay mean
+	// by 0.73 and 2.33 points (P3@25000 -5 and -7, loop -7 and -12).
 	sampleFactor = 10
 
 	// maxSampleStripes is the number of sample-count stripes (2 KiB).
