@@ -91,27 +91,26 @@ const (
 // the audit answers "is the filter right?", so it tunes the filter.
 //
 // Why the horizon is a lap even while the cache is young: the first
-// verdict comes a lap after the cache fills, which on the largest caches
-// of short traces is a large part of the trace (Scarab at 125,000 entries fills
-// at 460,000 of its 1.25M requests and gets its first verdict near
-// 850,000; until then the filter runs unaudited, and a bias of 4 from the
-// start would have given 77.5% instead of 76.4%). Judging both sides of
-// early duels at an eighth of a lap, for the first two laps, brought the
-// verdicts forward and gained there (scarab@100k +0.4, @125k +0.6,
-// P3@400k +0.8) but lost 1.4-1.7 points on multi2 at 1,400-1,900 entries,
-// and the replay mean did not move (-0.01 over three interleaved rounds).
-// The comparison is not neutral at a short horizon: the candidate was
-// just seen and the victim has been idle for a lap, so recency alone
-// favours the candidate. Nor is a prior: starting at a bias of 4, 8 or 16
-// fixed scarab and cost the mean 0.9 (glimpse and multi2, which want the
-// filter, fell up to 19 and 5 points before verdicts brought the bias
-// down). Nor is evidence gathered while the cache fills: virtual duels
-// between each sampled new key and the oldest unread record, both still
-// in the cache and checked for use an eighth of a lap later, raised the
-// bias before the first eviction and put scarab@100k/125k above LRU
-// (+0.8, +1.0), but cost P3@300k 1.2 points (below LRU) and multi2 up to
-// 2.4, even with the bias they set capped at 1 (admit ties); the mean did
-// not move (-0.03 to +0.01 over two or three rounds at each setting).
+// verdict comes a lap after the cache fills, a large part of a short
+// trace for a large cache (Scarab at 125,000 entries fills at 460,000 of
+// its 1.25M requests and gets its first verdict near 850,000; a bias of 4
+// from the start would have given it 77.5% instead of 76.4%). Three ways
+// to act sooner were measured (larder-only replays, interleaved rounds)
+// and none moved the mean:
+//
+//   - judging both sides of a duel at an eighth of a lap during the
+//     first two laps: scarab@100k +0.4, @125k +0.6, P3@400k +0.8, but
+//     multi2@1400-1900 -1.4 to -1.7; mean -0.01. At a short horizon the
+//     comparison is not neutral: the candidate was just seen, the victim
+//     has been idle for a lap, so recency alone favours the candidate.
+//   - a prior bias of 4, 8 or 16: fixed scarab, but glimpse and multi2,
+//     which want the filter, fell up to 19 and 5 points before verdicts
+//     brought the bias down; mean -0.9.
+//   - virtual duels while the cache fills, between each sampled new key
+//     and the oldest unread record, both checked for use an eighth of a
+//     lap later: scarab@100k/125k above LRU (+0.8, +1.0), but P3@300k
+//     -1.2 (below LRU) and multi2 up to -2.4, even with the bias they set
+//     capped at 1 (admit ties); mean -0.03 to +0.01.
 //
 // Sampled, Lost, Inserted, Won and Bias are safe for concurrent use.
 // Verdict calls must be serialized.
