@@ -34,6 +34,23 @@ const (
 	// climb).
 	climbNoiseZ = 2.0
 
+	// climbSampleFactor is the sample period in requests, as a multiple of
+	// the capacity: twice the sketch's aging period. Why not Caffeine's
+	// 10·capacity: a workload's own swings between periods (phases, bursts)
+	// read to a hill climber as the effect of its last move, and a short
+	// period lets it wander after them. On P3 at 25,000 entries, whose hit
+	// rate swings by 2-3 points or more from one 10·capacity period to the
+	// next, the window wandered between 7% and 26% and the cell got 12.3%,
+	// where a window pinned at 1% gets 13.5% (otter: 15.0%). At
+	// 20·capacity it got 12.9% (four larder-only rounds), P3@200k +0.6 and
+	// web07@300 +1.7, at a cost of up to 1.9 points on a few small cells,
+	// whose window now moves half as often (zipf-scan@500 -1.9,
+	// glimpse@500 -1.5, OLTP@2000 -1.2), and of 0.03 on the replay mean.
+	// The trade is for the weakest cell against otter: issue 3 allows 3
+	// points, and P3@25000 was at 2.7-2.95. Adapting quickly is the
+	// Judge's job: it reacts within a lap.
+	climbSampleFactor = 2 * sampleFactor
+
 	// climbMaxSample bounds the sample period so that request counts fit
 	// the 32-bit halves of the packed counters.
 	climbMaxSample = 1 << 30
@@ -43,8 +60,8 @@ const (
 )
 
 // Climber adapts the fraction of the cache given to the admission window
-// by hill climbing on the hit rate. Each sample period of 10·capacity
-// requests it compares the hit rate with the previous period's: if the
+// by hill climbing on the hit rate. Each sample period of 20·capacity
+// requests (climbSampleFactor) it compares the hit rate with the previous period's: if the
 // rate did not fall it keeps moving the window in the same direction,
 // otherwise it reverses (after a period pressed against a bound, only a
 // fall beyond sampling noise reverses it). The step decays by 2% per
@@ -81,7 +98,7 @@ type Climber struct {
 // MaxWindowFrac]; NaN means MinWindowFrac). The first move grows the
 // window if it starts in the lower half of the range, else shrinks it.
 func NewClimber(capacity int, initialWindowFrac float64) *Climber {
-	sample := uint64(min(max(capacity, 1), climbMaxSample/sampleFactor)) * sampleFactor
+	sample := uint64(min(max(capacity, 1), climbMaxSample/climbSampleFactor)) * climbSampleFactor
 	c := &Climber{
 		sample: sample,
 		batch:  max(1, sample/(climbStripes*sampleLagDivisor)),

@@ -109,15 +109,15 @@ func TestClimberRestartsOnWorkloadChange(t *testing.T) {
 
 func TestClimberSamplePeriod(t *testing.T) {
 	c := NewClimber(100, 0.1)
-	// 10·capacity requests per period, give or take what is pending in
+	// 20·capacity requests per period, give or take what is pending in
 	// stripes (≤ 1/16 of a period).
 	n := 0
 	for c.samplesDone() == 0 {
 		c.Record(true)
 		n++
 	}
-	assert.GreaterOrEqual(t, n, 1000)
-	assert.LessOrEqual(t, n, 1000+1000/sampleLagDivisor+climbStripes)
+	assert.GreaterOrEqual(t, n, 2000)
+	assert.LessOrEqual(t, n, 2000+2000/sampleLagDivisor+climbStripes)
 }
 
 func TestClimberConcurrentRecord(t *testing.T) {

@@ -91,7 +91,7 @@
 //
 // The best window size depends on the workload: recency-biased traces
 // want a large window, frequency-biased ones a small one. The Climber
-// measures the hit rate over sample periods of 10·capacity requests and
+// measures the hit rate over sample periods of 20·capacity requests and
 // moves the window fraction by a step in the direction that last improved
 // the hit rate, reversing when it got worse (when the window sat at a
 // bound, only a fall beyond sampling noise counts). The step decays by 2% per

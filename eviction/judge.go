@@ -78,7 +78,7 @@ const (
 // to zero: plain TinyLFU. The window's size is tuned separately, by the
 // Climber on the hit rate.
 //
-// Why not the Climber alone: it moves the window once per 10·capacity
+// Why not the Climber alone: it moves the window once per 20·capacity
 // requests, so on a trace of a few dozen capacities the window barely
 // grows, and recency-skewed workloads stayed far below LRU behind a
 // filter that keeps dead keys (shorter samples made it wander on
