@@ -233,11 +233,13 @@ func TestClimberWaitsForFullCache(t *testing.T) {
 	s := &c.e.shards[0]
 	capacity := int(s.maxCount)
 	val := make([]byte, 16)
-	// Half full, then many sample periods' worth of lookups, all hits.
+	// Four of the climber's sample periods: enough for several moves.
+	lookups := 4 * int(c.e.pol.climber.SamplePeriod())
+	// Half full, then lookups, all hits.
 	for k := range capacity / 2 {
 		getOrSet(t, c, uint64(k), val)
 	}
-	for i := range 40 * capacity {
+	for i := range lookups {
 		require.True(t, getOrSet(t, c, uint64(i%(capacity/2)), val))
 		if i%capacity == 0 {
 			c.e.pol.adapt(c.e)
@@ -248,7 +250,7 @@ func TestClimberWaitsForFullCache(t *testing.T) {
 
 	// Once the cache is full, lookups reach the climber: its first sample
 	// makes its first move.
-	for i := range 40 * capacity {
+	for i := range lookups {
 		getOrSet(t, c, uint64(i%(2*capacity)), val)
 		if i%capacity == 0 {
 			c.e.pol.adapt(c.e)

@@ -61,13 +61,13 @@ const (
 
 // Climber adapts the fraction of the cache given to the admission window
 // by hill climbing on the hit rate. Each sample period of 20·capacity
-// requests (climbSampleFactor) it compares the hit rate with the previous period's: if the
-// rate did not fall it keeps moving the window in the same direction,
-// otherwise it reverses (after a period pressed against a bound, only a
-// fall beyond sampling noise reverses it). The step decays by 2% per
-// period so the window settles near an optimum, and jumps back to 6.25%
-// when the hit rate changes by 5 points or more (the workload changed, so
-// search again).
+// requests (climbSampleFactor) it compares the hit rate with the previous
+// period's: if the rate did not fall it keeps moving the window in the
+// same direction, otherwise it reverses (after a period pressed against a
+// bound, only a fall beyond sampling noise reverses it). The step decays
+// by 2% per period so the window settles near an optimum, and jumps back
+// to 6.25% when the hit rate changes by 5 points or more (the workload
+// changed, so search again).
 //
 // Record is safe for concurrent use by any number of goroutines and costs
 // one atomic add on one of 16 padded stripes (picked at random), plus, once
@@ -124,6 +124,9 @@ func clampFrac(f float64) float64 {
 func (c *Climber) Bytes() int {
 	return sizeOf[Climber]()
 }
+
+// SamplePeriod returns the requests in one sample period.
+func (c *Climber) SamplePeriod() uint64 { return c.sample }
 
 // WindowFrac returns the current target fraction of the capacity for the
 // admission window, in [MinWindowFrac, MaxWindowFrac].

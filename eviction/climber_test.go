@@ -116,8 +116,10 @@ func TestClimberSamplePeriod(t *testing.T) {
 		c.Record(true)
 		n++
 	}
-	assert.GreaterOrEqual(t, n, 2000)
-	assert.LessOrEqual(t, n, 2000+2000/sampleLagDivisor+climbStripes)
+	want := 100 * climbSampleFactor
+	assert.Equal(t, uint64(want), c.SamplePeriod())
+	assert.GreaterOrEqual(t, n, want)
+	assert.LessOrEqual(t, n, want+want/sampleLagDivisor+climbStripes)
 }
 
 func TestClimberConcurrentRecord(t *testing.T) {
