@@ -20,8 +20,14 @@ type Options struct {
 	// repository root).
 	TracesDir string
 	// Traces names the workloads to run (see TraceNames; case-insensitive);
-	// empty means all of them.
+	// empty means all of them but the generalization workloads
+	// (generalize.go), which Extra adds.
 	Traces []string
+	// Extra adds the generalization workloads to the run: generated
+	// streams written to check the policy on shapes the public traces
+	// cover thinly, kept out of the default set so that its summary stays
+	// comparable with earlier runs.
+	Extra bool
 	// Caches names the caches to run (see CacheNames); empty means all.
 	// Belady and otter are added when absent if any other cache is asked
 	// for, since every cell is also reported relative to them.
@@ -140,7 +146,7 @@ func Run(ctx context.Context, opts Options, progress func(string)) ([]Result, er
 		userProgress(s)
 	}
 	dir := ResolveTracesDir(opts.TracesDir)
-	specs, err := selectTraces(opts.Traces)
+	specs, err := selectTraces(opts.Traces, opts.Extra)
 	if err != nil {
 		return nil, err
 	}
@@ -432,14 +438,12 @@ func quickSizes(sizes []int, distinct int) []int {
 	return []int{ok[0], ok[len(ok)/2], ok[len(ok)-1]}
 }
 
-func selectTraces(names []string) ([]traceSpec, error) {
-	if len(names) == 0 {
-		return catalogue, nil
-	}
+func selectTraces(names []string, extra bool) ([]traceSpec, error) {
 	var out []traceSpec
 	var unknown []string
 	for _, s := range catalogue {
-		if slices.ContainsFunc(names, func(n string) bool { return strings.EqualFold(n, s.name) }) {
+		named := slices.ContainsFunc(names, func(n string) bool { return strings.EqualFold(n, s.name) })
+		if named || len(names) == 0 && !s.extra || s.extra && extra {
 			out = append(out, s)
 		}
 	}

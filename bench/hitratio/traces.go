@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -56,6 +55,8 @@ type traceSpec struct {
 	peerSizes bool
 	// synthetic workloads are generated, not read from the folder.
 	synthetic bool
+	// extra workloads (generalize.go) are left out of the default run.
+	extra bool
 	// load reads at most limit requests (0: all) from the folder dir.
 	load func(dir string, limit int) (*Trace, error)
 }
@@ -427,8 +428,9 @@ func loadMixed(dir string, limit int) (*Trace, error) {
 }
 
 // Synthetic workload parameters. Zipf with s < 1 is outside math/rand's Zipf
-// (which needs s > 1), so we sample from the exact CDF by binary search: with
-// 100k ranks the table is 800 KB and sampling is a few hundred ns.
+// (which needs s > 1), so ranks come from the exact CDF by binary search
+// (zipfSampler): with 100k ranks the table is 800 KB and sampling is a few
+// hundred ns.
 const (
 	zipfKeys     = 100_000
 	zipfRequests = 1_000_000
@@ -451,40 +453,19 @@ func synthLoader(scan bool) func(string, int) (*Trace, error) {
 // before or after: the one-hit wonders that admission policies should keep
 // out.
 func zipfTrace(scan bool, limit int) []uint64 {
-	cdf := make([]float64, zipfKeys)
-	sum := 0.0
-	for i := range cdf {
-		sum += 1 / math.Pow(float64(i+1), zipfS)
-		cdf[i] = sum
-	}
-	for i := range cdf {
-		cdf[i] /= sum
-	}
+	z := newZipfSampler(zipfKeys, zipfS)
 	rng := splitmix{state: zipfSeed}
 	n := zipfRequests
 	if scan {
 		n += zipfRequests / scanEvery * scanLen
 	}
-	if limit > 0 && limit < n {
-		n = limit
-	}
-	keys := make([]uint64, 0, n)
+	keys := make([]uint64, 0, streamLen(n, limit))
 	scanKey := uint64(1) << 63 // scan keys live apart from scrambled ranks' preimages
-	for zi := 0; len(keys) < n; {
-		u := float64(rng.next()>>11) / (1 << 53)
-		lo, hi := 0, len(cdf)-1
-		for lo < hi {
-			mid := (lo + hi) / 2
-			if cdf[mid] < u {
-				lo = mid + 1
-			} else {
-				hi = mid
-			}
-		}
-		keys = append(keys, mix64(uint64(lo)))
+	for zi := 0; len(keys) < cap(keys); {
+		keys = append(keys, mix64(z.rank(&rng)))
 		zi++
 		if scan && zi%scanEvery == 0 {
-			for j := 0; j < scanLen && len(keys) < n; j++ {
+			for j := 0; j < scanLen && len(keys) < cap(keys); j++ {
 				keys = append(keys, mix64(scanKey))
 				scanKey++
 			}

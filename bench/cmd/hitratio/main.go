@@ -5,6 +5,7 @@
 //	go run ./cmd/hitratio                 # every trace, every cache
 //	go run ./cmd/hitratio -quick          # prefixes, three sizes each: a smoke run
 //	go run ./cmd/hitratio -only OLTP,glimpse -caches larder,otter
+//	go run ./cmd/hitratio -extra          # plus the generalization workloads
 package main
 
 import (
@@ -21,7 +22,8 @@ import (
 
 func main() {
 	traces := flag.String("traces", "", "folder of the public traces (default $"+hitratio.TracesEnv+", else ../shared/traces from the repository root)")
-	only := flag.String("only", "", "comma-separated traces to run (default all): "+strings.Join(hitratio.TraceNames(), ","))
+	only := flag.String("only", "", "comma-separated traces to run (default all but the generalization workloads): "+strings.Join(hitratio.TraceNames(), ","))
+	extra := flag.Bool("extra", false, "also run the generalization workloads (generated; see bench/README.md)")
 	caches := flag.String("caches", "", "comma-separated caches to run (default all; otter and belady are always added): "+strings.Join(hitratio.CacheNames(), ","))
 	quick := flag.Bool("quick", false, "replay a prefix of each trace at up to three sizes (smoke run, not a result)")
 	quickN := flag.Int("quick-requests", 100_000, "prefix length for -quick")
@@ -37,6 +39,7 @@ func main() {
 	opts := hitratio.Options{
 		TracesDir:          *traces,
 		Traces:             splitList(*only),
+		Extra:              *extra,
 		Caches:             splitList(*caches),
 		Quick:              *quick,
 		QuickRequests:      *quickN,
