@@ -2,6 +2,8 @@ package eviction
 
 import (
 	"math"
+	"math/rand/v2"
+	"slices"
 	"sync"
 	"testing"
 
@@ -31,6 +33,32 @@ func simulate(c *Climber, periods int, rate func(f float64) float64) []float64 {
 	return trace
 }
 
+// simulateObserved is simulate fed through Observe, sample/64 requests at
+// a time (hits spread the same way), for the large capacities at which the
+// noise a move must beat (climbGrowZ standard errors of a period's hit
+// rate) is small next to the synthetic curves' slopes: a period there is
+// 600,000 requests, too many to Record one by one.
+func simulateObserved(c *Climber, periods int, rate func(f float64) float64) []float64 {
+	var trace []float64
+	acc := 0.0
+	batch := c.SamplePeriod() / 64
+	start := c.samplesDone()
+	for c.samplesDone() < start+periods {
+		acc += rate(c.WindowFrac()) * float64(batch)
+		hits := math.Floor(acc)
+		acc -= hits
+		before := c.samplesDone()
+		c.Observe(uint64(hits), batch)
+		if c.samplesDone() != before {
+			trace = append(trace, c.WindowFrac())
+		}
+	}
+	return trace
+}
+
+// bigClimber is the capacity of the climbers simulateObserved drives.
+const bigClimber = 30_000
+
 // samplesDone reads the completed-period count; tests call it from the
 // only goroutine that records, so no adjustment runs concurrently.
 func (c *Climber) samplesDone() int { return c.samples }
@@ -54,8 +82,8 @@ func TestClimberFindsPeak(t *testing.T) {
 	for _, tc := range []struct {
 		peak, start float64
 	}{{0.2, 0.01}, {0.2, 0.7}, {0.6, 0.01}, {0.05, 0.5}} {
-		c := NewClimber(300, tc.start)
-		trace := simulate(c, 200, peakAt(tc.peak))
+		c := NewClimber(bigClimber, tc.start)
+		trace := simulateObserved(c, 200, peakAt(tc.peak))
 		inRange(t, trace)
 		final := c.WindowFrac()
 		t.Logf("peak %.2f from %.2f: final %.3f, step %.4f", tc.peak, tc.start, final, c.step)
@@ -70,8 +98,8 @@ func TestClimberFindsPeak(t *testing.T) {
 func TestClimberClamps(t *testing.T) {
 	// Hit rate always better with a larger window: climbs to the maximum
 	// and stays there.
-	c := NewClimber(500, 0.01)
-	trace := simulate(c, 100, func(f float64) float64 { return 0.2 + 0.5*f })
+	c := NewClimber(bigClimber, 0.01)
+	trace := simulateObserved(c, 100, func(f float64) float64 { return 0.2 + 0.5*f })
 	inRange(t, trace)
 	// At the bound the hit rate no longer changes; the aliasing of period
 	// boundaries is far below the noise a fall must exceed to turn the
@@ -92,8 +120,8 @@ func TestClimberClamps(t *testing.T) {
 }
 
 func TestClimberRestartsOnWorkloadChange(t *testing.T) {
-	c := NewClimber(300, 0.01)
-	simulate(c, 200, peakAt(0.2))
+	c := NewClimber(bigClimber, 0.01)
+	simulateObserved(c, 200, peakAt(0.2))
 	require.InDelta(t, 0.2, c.WindowFrac(), 0.03)
 	settled := math.Abs(c.step)
 	require.Less(t, settled, climbStep/2, "step decayed")
@@ -101,7 +129,7 @@ func TestClimberRestartsOnWorkloadChange(t *testing.T) {
 	// The workload shifts: the same window now loses over 5 points of hit
 	// rate, so the climber restarts with a full step and finds the new peak.
 	restarts := c.restarts
-	trace := simulate(c, 200, peakAt(0.6))
+	trace := simulateObserved(c, 200, peakAt(0.6))
 	inRange(t, trace)
 	assert.Greater(t, c.restarts, restarts)
 	assert.InDelta(t, 0.6, c.WindowFrac(), 0.03)
@@ -171,4 +199,38 @@ func TestClimberStaysAtBoundThroughNoise(t *testing.T) {
 		}
 	}
 	assert.Zero(t, away, "periods away from the bound after settling")
+}
+
+func TestClimberNeedsProofToGrow(t *testing.T) {
+	// A workload whose hit rate does not depend on the window (15%, drawn
+	// at random per request, so periods differ by sampling noise alone):
+	// every move's effect is noise. Growth is kept only on a rise beyond
+	// climbGrowZ standard errors, so the window may not drift away from
+	// the small end. (Without that rule this run walks to MaxWindowFrac
+	// and stays there, its mean window 77%: at a bound only a significant
+	// fall turns the climber back, and a flat rate never falls.)
+	rng := rand.New(rand.NewPCG(1, 2))
+	c := NewClimber(1000, 0.01)
+	var trace []float64
+	for c.samplesDone() < 150 {
+		hits := uint64(0)
+		for range 1000 {
+			if rng.Float64() < 0.15 {
+				hits++
+			}
+		}
+		before := c.samplesDone()
+		c.Observe(hits, 1000)
+		if c.samplesDone() != before {
+			trace = append(trace, c.WindowFrac())
+		}
+	}
+	inRange(t, trace)
+	mean := 0.0
+	for _, f := range trace {
+		mean += f / float64(len(trace))
+	}
+	t.Logf("mean window %.3f, max %.3f", mean, slices.Max(trace))
+	assert.Less(t, mean, 0.03, "mean window over 150 periods")
+	assert.Less(t, slices.Max(trace), 0.08, "largest window")
 }

@@ -94,7 +94,10 @@
 // measures the hit rate over sample periods of 20·capacity requests and
 // moves the window fraction by a step in the direction that last improved
 // the hit rate, reversing when it got worse (when the window sat at a
-// bound, only a fall beyond sampling noise counts). The step decays by 2% per
+// bound, only a fall beyond sampling noise counts; after a move that grew
+// the window, anything short of a rise beyond three standard errors of
+// the noise counts as worse, so where the window's size does not matter
+// the window stays small instead of drifting). The step decays by 2% per
 // period, so the fraction settles near the optimum, and is reset to its
 // initial size when the hit rate jumps by five points, which signals a
 // changed workload. Hits and requests are counted in striped packed
