@@ -64,7 +64,7 @@ func newZipfSampler(n int, s float64) zipfSampler {
 
 // rank draws one rank, consuming one number from rng.
 func (z zipfSampler) rank(rng *splitmix) uint64 {
-	u := float64(rng.next()>>11) / (1 << 53)
+	u := uniform(rng)
 	lo, hi := 0, len(z.cdf)-1
 	for lo < hi {
 		mid := (lo + hi) / 2
