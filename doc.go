@@ -78,7 +78,7 @@
 // filter (eviction/: a 4-bit count-min sketch behind a doorkeeper Bloom
 // filter, halved every 10x capacity accesses, shared by all shards)
 // decides: a more frequent candidate (by two, once the victim's estimate
-// is 4 or more; TinyLFU.Admit says why) is promoted in place and the victim
+// is 2 or more; TinyLFU.Admit says why) is promoted in place and the victim
 // evicted; otherwise the candidate is dropped and the victim, having proved
 // the more frequent, is copied forward. When the window has run dry (a
 // ring full of dead records can empty it), a new key meets the victim

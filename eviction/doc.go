@@ -82,7 +82,9 @@
 //
 // # Admission and hash flooding
 //
-// A candidate is admitted when its estimate beats the victim's. Because
+// A candidate is admitted when its estimate beats the victim's, by two
+// once the victim's estimate is ClearLeadFrom (2) or more, since a lead
+// of one between keys seen more than once is within the noise. Because
 // an attacker can make a victim look popular by flooding colliding keys,
 // a warm candidate (estimate ≥ WarmThreshold) that does not beat the
 // victim is still admitted with probability 1/128, as Caffeine does.
