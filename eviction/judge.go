@@ -96,7 +96,7 @@ const (
 // its 1.25M requests and gets its first verdict near 850,000; a bias of 4
 // from the start would have given it 77.5% instead of 76.4%). Three ways
 // to act sooner were measured (larder-only replays, interleaved rounds)
-// and none moved the mean:
+// and none raised the mean:
 //
 //   - judging both sides of a duel at an eighth of a lap during the
 //     first two laps: scarab@100k +0.4, @125k +0.6, P3@400k +0.8, but
