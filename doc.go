@@ -4,8 +4,10 @@
 // # Layout
 //
 // A key is hashed with xxh3, seeded at random per cache so that collisions
-// cannot be precomputed. The top bits of the hash pick a shard. A shard owns
-// two pieces of one off-heap region (package arena): an index, an array of
+// cannot be precomputed. The top bits of the hash pick a shard. The cache
+// has one off-heap region (package arena): the admission filter's tables
+// first (policy.go), then the shards. A shard owns two pieces of it: an
+// index, an array of
 // 8-byte slots probed linearly, and a ring of records
 // [header|expiry?|key|value], each 8-byte aligned. A slot holds no Go
 // pointer: 11 tag bits of the hash, the record's logical offset, the
@@ -52,14 +54,18 @@
 //
 // Close sets a flag, poisons every shard's tail (so readers in flight fail
 // validation) and returns the pages with MADV_DONTNEED: a late reader
-// reads zeros, never unmapped memory. The mapping itself goes when the
-// cache is unreachable.
+// reads zeros, never unmapped memory (and its frequency increment, if it
+// makes one, lands in a zeroed page of the filter's table, faulting at
+// most that page back in). The mapping itself goes when the cache is
+// unreachable.
 //
 // # Memory
 //
-// MaxBytes is divided once, at New: fixed Go structures (a few KiB),
-// then, per shard, an index sized for the expected entry size
-// (Config.AvgEntrySize) and a ring taking the rest. Nothing grows later:
+// MaxBytes is divided once, at New: fixed Go structures (a few KiB), the
+// admission filter's sketch and doorkeeper (about 10 bytes per entry the
+// budget is expected to hold, in the region), then, per shard, an index
+// sized for the expected entry size (Config.AvgEntrySize) and a ring
+// taking the rest. Nothing grows later:
 // the cache never holds more than MaxBytes, and its Go heap cost does not
 // depend on the number of entries (no per-entry Go objects; the GC never
 // scans the region). Untouched pages of the region cost no RSS.

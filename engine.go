@@ -13,6 +13,7 @@ import (
 	"github.com/zeebo/xxh3"
 
 	"github.com/larder-cache/larder/arena"
+	"github.com/larder-cache/larder/eviction"
 	"github.com/larder-cache/larder/stats"
 	"github.com/larder-cache/larder/ttl"
 )
@@ -88,8 +89,14 @@ func newEngine(cfg Config, hashHook func([]byte) uint64) (*engine, error) {
 			return int64(filterSize(64+c+1)) > cfg.MaxBytes/4
 		})
 	}
-	overhead := int64(engineOverhead+n*perShardOverhead) + int64(policySize(capacity))
-	regionBytes := (cfg.MaxBytes - overhead) &^ 7
+	// The region starts with the admission filter's tables (the part of
+	// the policy that grows with the capacity; see newPolicy), then the
+	// shards. The region's start is page-aligned, so the sketch's
+	// cache-line blocks, which come first, are line-aligned. overhead is
+	// what stays on the Go heap.
+	tableSpace := eviction.TinyLFUTableWords(capacity) * arena.WordSize
+	overhead := int64(engineOverhead+n*perShardOverhead) + int64(policySize(capacity)-tableSpace)
+	regionBytes := (cfg.MaxBytes - overhead - int64(tableSpace)) &^ 7
 	perShard := int(regionBytes/int64(n)) &^ 7
 	// The largest record: key and value are padded to 8 bytes separately,
 	// which costs at most 8 bytes more than padding their sum once.
@@ -98,16 +105,18 @@ func newEngine(cfg Config, hashHook func([]byte) uint64) (*engine, error) {
 		return nil, fmt.Errorf("%w: %d shards of %d bytes cannot hold two entries of the largest size (%d bytes); use fewer shards or a larger MaxBytes",
 			ErrBudgetTooSmall, n, perShard, e.maxEntry)
 	}
-	region, err := arena.Map(perShard * n)
+	region, err := arena.Map(tableSpace + perShard*n)
 	if err != nil {
 		return nil, fmt.Errorf("larder: %w", err)
 	}
 	e.region = region
-	e.pol = newPolicy(capacity)
+	// Fresh pages are zero, as the filter requires; e holds the region for
+	// as long as the policy lives.
+	e.pol = newPolicy(capacity, region.Words(0, tableSpace/arena.WordSize))
 	e.allocated = overhead + int64(region.Len())
 	e.shards = make([]shard, n)
 	for i := range e.shards {
-		e.shards[i].init(region, i*perShard, perShard, cfg.avgEntrySize(), maxRecord)
+		e.shards[i].init(region, tableSpace+i*perShard, perShard, cfg.avgEntrySize(), maxRecord)
 	}
 	return e, nil
 }

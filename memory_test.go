@@ -125,3 +125,50 @@ func TestHeapObjectsFlat(t *testing.T) {
 	require.Less(t, max(diff, -diff), int64(1000))
 	runtime.KeepAlive(c)
 }
+
+// heapLive returns the live Go heap after a full GC: bytes in objects and
+// the object count.
+func heapLive() (bytes, objects uint64) {
+	runtime.GC()
+	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/gc/heap/objects:objects"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64(), s[1].Value.Uint64()
+}
+
+// TestHeapFlatAcrossSizes checks that a cache's Go heap cost does not
+// depend on its size either: a cache holding 10,000,000 entries costs the
+// Go heap about what one holding 1,000 does, because the part of the
+// policy that grows with the capacity (the sketch and the doorkeeper, ~10
+// bytes per entry) lives in the region with the records. The Go heap
+// holds fixed structures and one struct per shard.
+func TestHeapFlatAcrossSizes(t *testing.T) {
+	if testing.Short() || raceEnabled {
+		t.Skip("inserts 10M entries")
+	}
+	const big = 10_000_000
+	grown := func(n int) (bytes, objects int64) {
+		b0, o0 := heapLive()
+		c, err := New(Config{MaxBytes: int64(n)*64 + 1<<20, AvgEntrySize: 16})
+		require.NoError(t, err)
+		defer c.Close()
+		key := make([]byte, 8)
+		val := make([]byte, 8)
+		for i := range n {
+			binary.LittleEndian.PutUint64(key, uint64(i))
+			binary.LittleEndian.PutUint64(val, uint64(i)*3)
+			require.NoError(t, c.Set(key, val))
+		}
+		require.Equal(t, n, c.Len(), "the budget should hold every entry")
+		b1, o1 := heapLive()
+		runtime.KeepAlive(c)
+		return int64(b1) - int64(b0), int64(o1) - int64(o0)
+	}
+	smallBytes, smallObjects := grown(1_000)
+	bigBytes, bigObjects := grown(big)
+	t.Logf("Go heap of the cache: %d bytes in %d objects at 1,000 entries, %d bytes in %d objects at %d", smallBytes, smallObjects, bigBytes, bigObjects, big)
+	// The shard count grows with the budget (Config.Shards), and with it
+	// the shard structs: 32 shards of 384 bytes and their locks' share are
+	// far below these bounds; 10 bytes per entry would be 95 MiB.
+	require.Less(t, bigBytes-smallBytes, int64(256<<10))
+	require.Less(t, bigObjects-smallObjects, int64(1000))
+}

@@ -45,7 +45,9 @@ type policy struct {
 	sampleHint int // a small fraction of the climber's sample period
 }
 
-// policySize is the memory newPolicy(capacity) allocates.
+// policySize is the memory the policy for capacity entries holds: its Go
+// structures and the filter's tables, which the engine places in the
+// region (TinyLFUTableWords).
 func policySize(capacity int) int {
 	return filterSize(capacity) + eviction.JudgeSizeFor(capacity)
 }
@@ -60,9 +62,13 @@ func filterSize(capacity int) int {
 	return eviction.TinyLFUSizeFor(capacity) + (&eviction.Climber{}).Bytes() + 128
 }
 
-func newPolicy(capacity int) *policy {
+// newPolicy returns the policy for a cache of capacity entries. The
+// filter's sketch and doorkeeper live in table (see
+// eviction.NewTinyLFUOn), which must be zeroed and
+// eviction.TinyLFUTableWords(capacity) long.
+func newPolicy(capacity int, table []uint64) *policy {
 	p := &policy{
-		filter:  eviction.NewTinyLFU(capacity),
+		filter:  eviction.NewTinyLFUOn(capacity, table),
 		climber: eviction.NewClimber(capacity, initialWindow),
 		judge:   eviction.NewJudge(capacity),
 	}

@@ -5,9 +5,13 @@
 //
 // # Who owns which bytes
 //
-// A Region is carved by the engine into, per shard, an index (an array of
-// 8-byte slots) and a ring of records. The rules:
+// A Region is carved by the engine into the admission filter's table and,
+// per shard, an index (an array of 8-byte slots) and a ring of records.
+// The rules:
 //
+//   - The filter's table (the sketch's counters and the doorkeeper's bits,
+//     handed out by Words) belongs to the eviction package, which reads
+//     and writes it only with atomic word operations, from any goroutine.
 //   - Index slots are only ever accessed with 8-byte word operations
 //     (Load64, StoreRelease64, CompareAndSwap64). Any goroutine may read
 //     them; the shard's writer (holding the shard lock) stores them;

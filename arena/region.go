@@ -37,6 +37,23 @@ func (r *Region) word(off int) *uint64 {
 	return (*uint64)(unsafe.Pointer(&r.mem[off]))
 }
 
+// Words returns the n words at off (8-byte aligned) as a slice that
+// aliases the Region, for a table another package owns and accesses only
+// with atomic word operations (larder's admission filter: its sketch and
+// doorkeeper). Such a table then lives outside the Go heap and inside the
+// budget like the records do, and Release zeroes it with the rest. The
+// slice does not keep the Region reachable (a mapping is removed once its
+// Region is not): the caller must hold the Region as long as the slice.
+func (r *Region) Words(off, n int) []uint64 {
+	if n == 0 {
+		return nil
+	}
+	if off%WordSize != 0 || n < 0 || off < 0 || off > len(r.mem)-n*WordSize {
+		panic("arena: words out of range or unaligned")
+	}
+	return unsafe.Slice(r.word(off), n)
+}
+
 // Load64 atomically loads the word at off.
 func (r *Region) Load64(off int) uint64 { return atomic.LoadUint64(r.word(off)) }
 

@@ -58,8 +58,14 @@ func DoorkeeperSizeFor(capacity int) int {
 // NewDoorkeeper returns an empty doorkeeper sized for capacity distinct
 // keys between clears (8 bits per key). A capacity below 1 is treated as 1.
 func NewDoorkeeper(capacity int) *Doorkeeper {
+	return newDoorkeeperOn(capacity, make([]uint64, doorkeeperWords(capacity)))
+}
+
+// newDoorkeeperOn is NewDoorkeeper with the bits in bits, which must be
+// zeroed and doorkeeperWords(capacity) long.
+func newDoorkeeperOn(capacity int, bits []uint64) *Doorkeeper {
 	n := doorkeeperWords(capacity)
-	return &Doorkeeper{bits: make([]uint64, n), words: uint64(n)}
+	return &Doorkeeper{bits: bits[:n:n], words: uint64(n)}
 }
 
 // Bytes returns the memory the doorkeeper holds; it equals

@@ -98,14 +98,28 @@ func SketchSizeFor(capacity int) int {
 	return blocks*blockWords*8 + stripes*cacheLine + sizeOf[Sketch]()
 }
 
+// sketchTableWords returns the length of NewSketch(capacity)'s counter
+// table.
+func sketchTableWords(capacity int) int {
+	_, blocks, _ := sketchGeometry(capacity)
+	return blocks * blockWords
+}
+
 // NewSketch returns a sketch sized for a cache of capacity entries. A
 // capacity below 1 is treated as 1.
 func NewSketch(capacity int) *Sketch {
+	return newSketchOn(capacity, make([]uint64, sketchTableWords(capacity)))
+}
+
+// newSketchOn is NewSketch with the counter table in table, which must be
+// zeroed and sketchTableWords(capacity) long.
+func newSketchOn(capacity int, table []uint64) *Sketch {
 	capped, blocks, stripes := sketchGeometry(capacity)
 	sampleSize := int64(sampleFactor) * int64(capped)
 	batch := floorPow2(int(sampleSize / int64(stripes*sampleLagDivisor)))
+	n := blocks * blockWords
 	return &Sketch{
-		table:      make([]uint64, blocks*blockWords),
+		table:      table[:n:n],
 		blocks:     uint64(blocks),
 		sampleSize: sampleSize,
 		batch:      uint64(batch),

@@ -54,13 +54,35 @@ func doorkeeperCapacity(capacity int) int {
 	return min(max(capacity, 1), sketchMaxCapacity) * doorkeeperLoad
 }
 
+// TinyLFUTableWords returns the length of the table NewTinyLFUOn(capacity,
+// table) takes: the sketch's counters and the doorkeeper's bits, all of
+// TinyLFUSizeFor(capacity) but a fixed ~2 KiB.
+func TinyLFUTableWords(capacity int) int {
+	return sketchTableWords(capacity) + doorkeeperWords(doorkeeperCapacity(capacity))
+}
+
 // NewTinyLFU returns a filter sized for a cache of capacity entries: a
 // Sketch(capacity) and a Doorkeeper for 2·capacity keys, about 10 bytes
 // per entry in all. The doorkeeper is cleared each time the sketch ages.
 func NewTinyLFU(capacity int) *TinyLFU {
+	return NewTinyLFUOn(capacity, make([]uint64, TinyLFUTableWords(capacity)))
+}
+
+// NewTinyLFUOn is NewTinyLFU with the sketch's counters and the
+// doorkeeper's bits in table, memory the caller owns (larder: its arena
+// region, so the part of the filter that grows with the capacity is off
+// the Go heap and inside the budget). The filter only ever accesses table
+// with atomic word operations. Preconditions: table is zeroed and
+// TinyLFUTableWords(capacity) long; the caller keeps it valid for the
+// filter's lifetime.
+func NewTinyLFUOn(capacity int, table []uint64) *TinyLFU {
+	if len(table) != TinyLFUTableWords(capacity) {
+		panic("eviction: NewTinyLFUOn table of the wrong length")
+	}
+	sw := sketchTableWords(capacity)
 	t := &TinyLFU{
-		sketch: NewSketch(capacity),
-		door:   NewDoorkeeper(doorkeeperCapacity(capacity)),
+		sketch: newSketchOn(capacity, table[:sw:sw]),
+		door:   newDoorkeeperOn(doorkeeperCapacity(capacity), table[sw:]),
 	}
 	t.sketch.onAge = t.door.Clear
 	return t

@@ -32,6 +32,39 @@ func TestTinyLFUSizeFor(t *testing.T) {
 	assert.InDelta(t, 10.0, perEntry, 0.01, "bytes per entry of capacity")
 }
 
+// TestTinyLFUOnCallerTable checks that a filter built on a caller's table
+// keeps all of its counters and doorkeeper bits there (larder places the
+// table in its off-heap region), behaves as one that allocated its own,
+// and rejects a table of the wrong length.
+func TestTinyLFUOnCallerTable(t *testing.T) {
+	const c = 10_000
+	n := TinyLFUTableWords(c)
+	assert.Less(t, TinyLFUSizeFor(c)-n*8, 4096, "what stays outside the table is fixed and small")
+
+	table := make([]uint64, n)
+	on := NewTinyLFUOn(c, table)
+	own := NewTinyLFU(c)
+	assert.Equal(t, own.Bytes(), on.Bytes())
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 50_000 {
+		h := rng.Uint64N(3000) * 0x9e3779b97f4a7c15
+		on.Record(h)
+		own.Record(h)
+	}
+	for h := range uint64(3000) {
+		h *= 0x9e3779b97f4a7c15
+		require.Equal(t, own.Estimate(h), on.Estimate(h), "hash %#x", h)
+	}
+	sw := sketchTableWords(c)
+	assert.True(t, slices.ContainsFunc(table[:sw], func(w uint64) bool { return w != 0 }), "counters live in the table")
+	assert.True(t, slices.ContainsFunc(table[sw:], func(w uint64) bool { return w != 0 }), "doorkeeper bits live in the table")
+	on.Clear()
+	assert.False(t, slices.ContainsFunc(table, func(w uint64) bool { return w != 0 }), "Clear zeroes the table")
+
+	assert.Panics(t, func() { NewTinyLFUOn(c, make([]uint64, n-1)) })
+	assert.Panics(t, func() { NewTinyLFUOn(c, make([]uint64, n+1)) })
+}
+
 func TestTinyLFUDoorkeeperFirst(t *testing.T) {
 	f := NewTinyLFU(1000)
 	h := uint64(0xdeadbeef)
