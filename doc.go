@@ -7,8 +7,7 @@
 // cannot be precomputed. The top bits of the hash pick a shard. The cache
 // has one off-heap region (package arena): the admission filter's tables
 // first (policy.go), then the shards. A shard owns two pieces of it: an
-// index, an array of
-// 8-byte slots probed linearly, and a ring of records
+// index, an array of 8-byte slots probed linearly, and a ring of records
 // [header|expiry?|key|value], each 8-byte aligned. A slot holds no Go
 // pointer: 11 tag bits of the hash, the record's logical offset, the
 // distance from the slot's home position, a CLOCK reference bit and a pin
@@ -65,10 +64,12 @@
 // admission filter's sketch and doorkeeper (about 10 bytes per entry the
 // budget is expected to hold, in the region), then, per shard, an index
 // sized for the expected entry size (Config.AvgEntrySize) and a ring
-// taking the rest. Nothing grows later:
-// the cache never holds more than MaxBytes, and its Go heap cost does not
-// depend on the number of entries (no per-entry Go objects; the GC never
-// scans the region). Untouched pages of the region cost no RSS.
+// taking the rest. Nothing grows later: the cache never holds more than
+// MaxBytes, and its Go heap cost depends neither on the number of entries
+// nor, beyond a few KiB, on MaxBytes (no per-entry Go objects; what the
+// budget sizes on the Go heap is one struct per shard and the judge's
+// ghost table, at most 8 KiB; the GC never scans the region). Untouched
+// pages of the region cost no RSS.
 //
 // # Policy
 //
