@@ -48,7 +48,8 @@ type engine struct {
 
 // engineOverhead and perShardOverhead bound the memory the engine holds
 // besides the region and the policy, charged to the budget: the engine and
-// one shard struct per shard (both far below these figures), plus one page
+// one shard struct per shard (at most these figures; TestShardLayout
+// checks the shard's), plus one page
 // for the region's last partial page, which the kernel maps whole.
 const (
 	engineOverhead   = 512 + pageSize + stats.Size + ttl.JanitorSize

@@ -36,6 +36,7 @@ func TestShardLayout(t *testing.T) {
 	require.Equal(t, uintptr(64), unsafe.Offsetof(s.head))
 	require.Less(t, unsafe.Offsetof(s.shiftSeq), uintptr(128))
 	require.Equal(t, uintptr(128), unsafe.Offsetof(s.mu))
+	require.LessOrEqual(t, unsafe.Sizeof(s), uintptr(perShardOverhead), "the budget charges perShardOverhead per shard struct")
 }
 
 // TestCapacityGrowsSmoothlyWithBudget checks that the entries a budget can

@@ -167,8 +167,8 @@ func TestHeapFlatAcrossSizes(t *testing.T) {
 	bigBytes, bigObjects := grown(big)
 	t.Logf("Go heap of the cache: %d bytes in %d objects at 1,000 entries, %d bytes in %d objects at %d", smallBytes, smallObjects, bigBytes, bigObjects, big)
 	// The shard count grows with the budget (Config.Shards), and with it
-	// the shard structs: 32 shards of 384 bytes and their locks' share are
-	// far below these bounds; 10 bytes per entry would be 95 MiB.
+	// the shard structs: 32 shards of 256 bytes are far below these
+	// bounds; 10 bytes per entry would be 95 MiB.
 	require.Less(t, bigBytes-smallBytes, int64(256<<10))
 	require.Less(t, bigObjects-smallObjects, int64(1000))
 }

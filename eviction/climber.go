@@ -38,8 +38,9 @@ const (
 	// Measured against keeping every growth that did not lower the rate
 	// (larder-only replays, interleaved): 1 standard error raised the
 	// replay mean by 0.005, 2 by 0.05 (5 rounds), 3 by 0.09 and 6 by 0.07
-	// (3 rounds each), and reverting every growth lowered it by 0.03 (OLTP@1250-1750
-	// and scarab@1000 want a larger window and lost 1-2 points). On the
+	// (3 rounds each), and reverting every growth lowered it by 0.03
+	// (OLTP@1250-1750 and scarab@1000 want a larger window and lost 1-2
+	// points). On the
 	// generalization workloads (bench/README.md, -extra), which no
 	// constant here was tuned on, 3 standard errors raised the mean by
 	// 0.12 (three rounds each way; 18 of 21 cells up, none down by more
@@ -77,10 +78,10 @@ const (
 // period's: if the rate did not fall it keeps moving the window in the
 // same direction, otherwise it reverses (after a period pressed against a
 // bound, only a fall beyond sampling noise reverses it; after a move that
-// grew the window, only a rise beyond sampling noise keeps it). The step decays
-// by 2% per period so the window settles near an optimum, and jumps back
-// to 6.25% when the hit rate changes by 5 points or more (the workload
-// changed, so search again).
+// grew the window, only a rise beyond sampling noise keeps it). The step
+// decays by 2% per period so the window settles near an optimum, and
+// jumps back to 6.25% when the hit rate changes by 5 points or more (the
+// workload changed, so search again).
 //
 // Record is safe for concurrent use by any number of goroutines and costs
 // one atomic add on one of 16 padded stripes (picked at random), plus, once
