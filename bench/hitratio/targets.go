@@ -53,118 +53,106 @@ func writeTargets(w io.Writer, rs []Result) {
 		}
 		cell[k][r.Cache] = r
 	}
-	measured := func(k ref, c string) (float64, bool) {
-		r, ok := cell[k][c]
-		return r.HitRatio, ok && r.NA == ""
+	// pair is a cell where larder and a peer were both measured.
+	type pair struct {
+		k            ref
+		larder, peer float64
 	}
-	var larderCells int
-	for _, k := range order {
-		if _, ok := measured(k, CacheLarder); ok {
-			larderCells++
-		}
-	}
-	if larderCells == 0 {
-		return
-	}
-	fmt.Fprintf(w, "\n## Targets of issue 3 (larder, %d cells)\n", larderCells)
-
-	for _, peer := range []string{CacheOtter, CacheTheine} {
-		var sumL, sumP float64
-		n := 0
+	// against lists the pairs with peer, in order, and reports whether
+	// peer ran at all (it may be n/a everywhere).
+	against := func(peer string) (ps []pair, ran bool) {
 		for _, k := range order {
-			l, okL := measured(k, CacheLarder)
-			p, okP := measured(k, peer)
-			if okL && okP {
-				sumL, sumP, n = sumL+l, sumP+p, n+1
+			l, p := cell[k][CacheLarder], cell[k][peer]
+			ran = ran || p.Cache != ""
+			if l.Cache != "" && l.NA == "" && p.Cache != "" && p.NA == "" {
+				ps = append(ps, pair{k, l.HitRatio, p.HitRatio})
 			}
 		}
-		if n == 0 {
+		return ps, ran
+	}
+	self, _ := against(CacheLarder)
+	if len(self) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\n## Targets of issue 3 (larder, %d cells)\n", len(self))
+	str := func(p pair) string {
+		return fmt.Sprintf("%s@%d (%.2f against %.2f)", p.k.trace, p.k.size, 100*p.larder, 100*p.peer)
+	}
+
+	for _, peer := range []string{CacheOtter, CacheTheine} {
+		ps, _ := against(peer)
+		if len(ps) == 0 {
 			continue
+		}
+		var sumL, sumP float64
+		for _, p := range ps {
+			sumL, sumP = sumL+p.larder, sumP+p.peer
 		}
 		verdict := "met"
 		if sumL < sumP {
 			verdict = "NOT MET"
 		}
+		n := float64(len(ps))
 		fmt.Fprintf(w, "mean ≥ %s's over the %d cells both ran: larder %.2f, %s %.2f: %s\n",
-			peer, n, 100*sumL/float64(n), peer, 100*sumP/float64(n), verdict)
+			peer, len(ps), 100*sumL/n, peer, 100*sumP/n, verdict)
 	}
 
-	var farBelowOtter []string
-	for _, k := range order {
-		l, okL := measured(k, CacheLarder)
-		o, okO := measured(k, CacheOtter)
-		if okL && okO && l < o-otterMargin {
-			farBelowOtter = append(farBelowOtter, fmt.Sprintf("%s@%d (%.2f against %.2f)", k.trace, k.size, 100*l, 100*o))
+	var far []string
+	ps, _ := against(CacheOtter)
+	for _, p := range ps {
+		if p.larder < p.peer-otterMargin {
+			far = append(far, str(p))
 		}
 	}
-	fmt.Fprintf(w, "cells more than 3 points below otter: %s\n", listOrNone(farBelowOtter))
+	fmt.Fprintf(w, "cells more than 3 points below otter: %s\n", listOrNone(far))
 
 	for _, peer := range []string{CacheRistretto, CacheFreecache, CacheFastcache, CacheBigcache} {
+		ps, ran := against(peer)
 		var below []string
-		n, present := 0, false
-		for _, k := range order {
-			_, ran := cell[k][peer]
-			present = present || ran
-			l, okL := measured(k, CacheLarder)
-			p, okP := measured(k, peer)
-			if !okL || !okP {
-				continue
-			}
-			n++
-			if printedBelow(l, p) {
-				below = append(below, fmt.Sprintf("%s@%d (%.2f against %.2f)", k.trace, k.size, 100*l, 100*p))
+		for _, p := range ps {
+			if printedBelow(p.larder, p.peer) {
+				below = append(below, str(p))
 			}
 		}
 		switch {
-		case n > 0:
-			fmt.Fprintf(w, "cells below %s (of %d measurable): %s\n", peer, n, listOrNone(below))
-		case present:
+		case len(ps) > 0:
+			fmt.Fprintf(w, "cells below %s (of %d measurable): %s\n", peer, len(ps), listOrNone(below))
+		case ran:
 			fmt.Fprintf(w, "cells below %s: none measurable (n/a at every size of this run)\n", peer)
 		}
 	}
 
-	type lruCell struct {
-		k                 ref
-		larder, lru, best float64
-	}
-	var belowLRU []lruCell
-	n := 0
-	for _, k := range order {
-		l, okL := measured(k, CacheLarder)
-		u, okU := measured(k, CacheExactLRU)
-		if !okL || !okU {
-			continue
-		}
-		n++
-		if printedBelow(l, u) {
-			b, _ := measured(k, CacheBelady)
-			belowLRU = append(belowLRU, lruCell{k, l, u, b})
-		}
-	}
-	if n == 0 {
+	ps, _ = against(CacheExactLRU)
+	if len(ps) == 0 {
 		return
 	}
-	fmt.Fprintf(w, "cells below exact LRU (of %d measurable): %d; exempt where LRU ≥ %.2f × Belady\n", n, len(belowLRU), NearOptimal)
+	var belowLRU []pair
+	for _, p := range ps {
+		if printedBelow(p.larder, p.peer) {
+			belowLRU = append(belowLRU, p)
+		}
+	}
+	fmt.Fprintf(w, "cells below exact LRU (of %d measurable): %d; exempt where LRU ≥ %.2f × Belady\n", len(ps), len(belowLRU), NearOptimal)
 	if len(belowLRU) == 0 {
 		return
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "trace\tsize\tlarder\texact-lru\tbelady\tlru÷belady\tverdict\t\n")
 	unmet := 0
-	for _, c := range belowLRU {
+	for _, p := range belowLRU {
 		best, share, verdict := "-", "-", "NOT MET (no Belady in this run)"
-		if c.best > 0 {
-			best = fmt.Sprintf("%.2f", 100*c.best)
-			share = fmt.Sprintf("%.3f", c.lru/c.best)
+		if b := cell[p.k][CacheBelady]; b.NA == "" && b.HitRatio > 0 {
+			best = fmt.Sprintf("%.2f", 100*b.HitRatio)
+			share = fmt.Sprintf("%.3f", p.peer/b.HitRatio)
 			verdict = "NOT MET"
-			if c.lru >= NearOptimal*c.best {
+			if p.peer >= NearOptimal*b.HitRatio {
 				verdict = "exempt"
 			}
 		}
 		if verdict != "exempt" {
 			unmet++
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%.2f\t%.2f\t%s\t%s\t%s\t\n", c.k.trace, c.k.size, 100*c.larder, 100*c.lru, best, share, verdict)
+		fmt.Fprintf(tw, "%s\t%d\t%.2f\t%.2f\t%s\t%s\t%s\t\n", p.k.trace, p.k.size, 100*p.larder, 100*p.peer, best, share, verdict)
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "cells below exact LRU and not exempt: %d\n", unmet)
