@@ -27,6 +27,9 @@ func (r *Report) WriteTables(w io.Writer) {
 			fmt.Fprintf(w, "(quick: trace prefixes at up to three sizes each — a smoke run, not a result)\n")
 		}
 		hitratio.WriteTables(w, r.HitRatio)
+		if !r.Config.HitRatioQuick {
+			hitratio.WriteTargets(w, r.HitRatio)
+		}
 	}
 	if len(r.Throughput) > 0 {
 		r.writeThroughput(w)

@@ -25,9 +25,11 @@ func printedBelow(a, b float64) bool { return math.Round(a*1e4) < math.Round(b*1
 // otterMargin is the most a cell may fall below otter: 3 points.
 const otterMargin = 0.03
 
-// writeTargets prints, when rs holds larder, how the run measures up to
+// WriteTargets prints, when rs holds larder, how the run measures up to
 // issue 3's targets for the hit ratio, cell by cell, so the check is part
-// of the command that produced the numbers:
+// of the command that produced the numbers (cmd/hitratio prints it after
+// the tables, except with -quick: the targets are about whole traces, and
+// a prefix's cells say little about them):
 //
 //   - larder's mean against otter's, and against theine's, each over the
 //     cells both caches of the pair were measured on;
@@ -38,7 +40,7 @@ const otterMargin = 0.03
 //
 // The scan-resistance target is a test (TestScanResistance in the root
 // module), not a cell.
-func writeTargets(w io.Writer, rs []Result) {
+func WriteTargets(w io.Writer, rs []Result) {
 	type ref struct {
 		trace string
 		size  int

@@ -34,7 +34,7 @@ func TestWriteTargets(t *testing.T) {
 		Result{Trace: "a", Size: 100, Cache: CacheFastcache, NA: "too small"})
 
 	var buf bytes.Buffer
-	writeTargets(&buf, rs)
+	WriteTargets(&buf, rs)
 	out := buf.String()
 	assert.Contains(t, out, "## Targets of issue 3 (larder, 4 cells)")
 	// larder (0.48+0.50+0.333275+0.40)/4 = 42.83; otter 43.58, theine 43.83.
@@ -59,6 +59,6 @@ func TestWriteTargets(t *testing.T) {
 		}
 	}
 	var none bytes.Buffer
-	writeTargets(&none, others)
+	WriteTargets(&none, others)
 	assert.Empty(t, none.String())
 }

@@ -64,6 +64,9 @@ func main() {
 		os.Exit(1)
 	}
 	hitratio.WriteTables(os.Stdout, rs)
+	if !opts.Quick {
+		hitratio.WriteTargets(os.Stdout, rs)
+	}
 	fmt.Printf("\n(%d cells in %s)\n", len(rs), time.Since(start).Round(time.Second))
 }
 
