@@ -43,16 +43,23 @@ func nextUses(keys []uint64) []int32 {
 // dropped when they surface. Each request pushes at most one item, so the
 // whole replay is O(len(keys) log len(keys)).
 func beladyHits(keys []uint64, next []int32, n int) int {
+	return int(beladyIntervalHits(keys, next, n, max(len(keys), 1))[0])
+}
+
+// beladyIntervalHits is beladyHits counted per interval of every requests:
+// element i holds the hits among requests [i·every, (i+1)·every). The
+// victims are still chosen from the whole trace's future.
+func beladyIntervalHits(keys []uint64, next []int32, n, every int) []int64 {
+	hits := make([]int64, max((len(keys)+every-1)/every, 1))
 	if n <= 0 {
-		return 0
+		return hits
 	}
 	cached := make(map[uint64]int32, n) // key -> its current next use
 	h := &useHeap{}
-	hits := 0
 	for i, k := range keys {
 		nu := next[i]
 		if _, ok := cached[k]; ok {
-			hits++
+			hits[i/every]++
 			cached[k] = nu
 			heap.Push(h, useItem{next: nu, key: k})
 			continue

@@ -399,10 +399,24 @@ func (r *Result) record(hits int64, requests int) {
 
 // replay drives p with the access model: Get every request, Set on a miss.
 func replay(ctx context.Context, p policy, keys []uint64) (int64, error) {
-	var hits int64
+	hits, err := replayIntervals(ctx, p, keys, max(len(keys), 1))
+	if err != nil {
+		return 0, err
+	}
+	return hits[0], nil
+}
+
+// replayIntervals is replay with the hits counted per interval of every
+// requests: element i holds the hits among requests [i·every, (i+1)·every).
+func replayIntervals(ctx context.Context, p policy, keys []uint64, every int) ([]int64, error) {
+	hits := make([]int64, max((len(keys)+every-1)/every, 1))
+	b, end := 0, every // the current interval and the request that ends it
 	for i, k := range keys {
+		if i == end {
+			b, end = b+1, end+every
+		}
 		if p.Get(k) {
-			hits++
+			hits[b]++
 		} else {
 			p.Set(k)
 		}
@@ -411,7 +425,7 @@ func replay(ctx context.Context, p policy, keys []uint64) (int64, error) {
 		// stops within a millisecond.
 		if i&(1<<12-1) == 0 {
 			if err := ctx.Err(); err != nil {
-				return 0, err
+				return nil, err
 			}
 			heartbeat(ctx)
 		}
