@@ -333,21 +333,16 @@ func (j *replayJob) run(ctx context.Context, dir string, limit, repeats int, tol
 		}
 	}
 	var open func() (policy, error)
-	switch {
-	case j.c.offline:
+	if j.c.offline {
 		tj.nOnce.Do(func() { tj.next = nextUses(t.Keys) })
 		h := int64(beladyHits(t.Keys, tj.next, j.size))
 		out.record(h, len(t.Keys))
-	case j.c.count != nil:
-		open = func() (policy, error) { return j.c.count(j.size) }
-	default:
-		conf := ""
-		if j.c.name == CacheLarder {
-			conf = lc.String()
-		}
-		cal, err := calibrated(ctx, j.c.name, conf, j.c.bytes, j.size, tol)
+	} else {
+		var cal calibration
+		var err error
+		open, cal, err = opener(ctx, j.c, j.size, tol, lc)
 		if err != nil {
-			return Result{}, fmt.Errorf("calibrating %s for %d entries: %w", j.c.name, j.size, err)
+			return Result{}, err
 		}
 		if cal.na != "" {
 			out.NA = cal.na
@@ -355,7 +350,6 @@ func (j *replayJob) run(ctx context.Context, dir string, limit, repeats int, tol
 			return cell, nil
 		}
 		out.Budget, out.Entries = cal.budget, cal.entries
-		open = func() (policy, error) { return j.c.bytes.open(cal.budget) }
 	}
 	for r := 0; open != nil && r < runs; r++ {
 		p, err := open()
@@ -376,6 +370,28 @@ func (j *replayJob) run(ctx context.Context, dir string, limit, repeats int, tol
 	progress(fmt.Sprintf("%-9s n=%-7d %-10s %6.2f%%%s (%.1fs)", tj.spec.name, j.size, j.c.name,
 		100*out.HitRatio, spread, time.Since(start).Seconds()))
 	return cell, nil
+}
+
+// opener returns how to open cache c at n entries: directly for a cache
+// sized in entries, at its calibrated budget for a byte-budget cache (cal
+// says which, or why there is none: then open is nil). Preconditions: c is
+// not offline.
+func opener(ctx context.Context, c cacheSpec, n int, tol float64, lc larderConf) (open func() (policy, error), cal calibration, err error) {
+	if c.count != nil {
+		return func() (policy, error) { return c.count(n) }, cal, nil
+	}
+	conf := ""
+	if c.name == CacheLarder {
+		conf = lc.String()
+	}
+	cal, err = calibrated(ctx, c.name, conf, c.bytes, n, tol)
+	if err != nil {
+		return nil, cal, fmt.Errorf("calibrating %s for %d entries: %w", c.name, n, err)
+	}
+	if cal.na != "" {
+		return nil, cal, nil
+	}
+	return func() (policy, error) { return c.bytes.open(cal.budget) }, cal, nil
 }
 
 // record adds one replay's hits to the cell.

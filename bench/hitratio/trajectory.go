@@ -92,7 +92,7 @@ func RunTrajectory(ctx context.Context, opts TrajectoryOptions, progress func(st
 	}
 	tr := &Trajectory{Trace: specs[0].name, Size: opts.Size, Every: every, Requests: len(keys)}
 	for _, c := range caches {
-		hits, na, err := trajectoryOf(ctx, c, tj, opts.Size, every, tol, lc)
+		hits, na, err := trajectoryOf(ctx, c, keys, opts.Size, every, tol, lc)
 		if err != nil {
 			return nil, fmt.Errorf("%s %s n=%d: %w", tr.Trace, c.name, opts.Size, err)
 		}
@@ -106,27 +106,13 @@ func RunTrajectory(ctx context.Context, opts TrajectoryOptions, progress func(st
 
 // trajectoryOf replays one cache for RunTrajectory: its hits per interval,
 // or why it has none.
-func trajectoryOf(ctx context.Context, c cacheSpec, tj *traceJob, n, every int, tol float64, lc larderConf) (hits []int64, na string, err error) {
-	keys := tj.trace.Keys
-	var open func() (policy, error)
-	switch {
-	case c.offline:
+func trajectoryOf(ctx context.Context, c cacheSpec, keys []uint64, n, every int, tol float64, lc larderConf) (hits []int64, na string, err error) {
+	if c.offline {
 		return beladyIntervalHits(keys, nextUses(keys), n, every), "", nil
-	case c.count != nil:
-		open = func() (policy, error) { return c.count(n) }
-	default:
-		conf := ""
-		if c.name == CacheLarder {
-			conf = lc.String()
-		}
-		cal, err := calibrated(ctx, c.name, conf, c.bytes, n, tol)
-		if err != nil {
-			return nil, "", fmt.Errorf("calibrating: %w", err)
-		}
-		if cal.na != "" {
-			return nil, cal.na, nil
-		}
-		open = func() (policy, error) { return c.bytes.open(cal.budget) }
+	}
+	open, cal, err := opener(ctx, c, n, tol, lc)
+	if err != nil || cal.na != "" {
+		return nil, cal.na, err
 	}
 	p, err := open()
 	if err != nil {
