@@ -48,7 +48,8 @@ func beladyHits(keys []uint64, next []int32, n int) int {
 
 // beladyIntervalHits is beladyHits counted per interval of every requests:
 // element i holds the hits among requests [i·every, (i+1)·every). The
-// victims are still chosen from the whole trace's future.
+// victims are still chosen from the whole trace's future. Preconditions:
+// every ≥ 1.
 func beladyIntervalHits(keys []uint64, next []int32, n, every int) []int64 {
 	hits := make([]int64, max((len(keys)+every-1)/every, 1))
 	if n <= 0 {

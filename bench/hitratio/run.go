@@ -424,6 +424,7 @@ func replay(ctx context.Context, p policy, keys []uint64) (int64, error) {
 
 // replayIntervals is replay with the hits counted per interval of every
 // requests: element i holds the hits among requests [i·every, (i+1)·every).
+// Preconditions: every ≥ 1.
 func replayIntervals(ctx context.Context, p policy, keys []uint64, every int) ([]int64, error) {
 	hits := make([]int64, max((len(keys)+every-1)/every, 1))
 	b, end := 0, every // the current interval and the request that ends it
